@@ -1,0 +1,1 @@
+//! Walking directories in parallel, honouring .gitignore.
