@@ -5,6 +5,13 @@
 //! [`finding::Finding`]s, [`report`] prints them, and [`fix`] rewrites files from
 //! planned edits. [`seal`] holds all the cryptography.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod engine;
 pub mod finding;
+mod logging;
+pub mod manifest;
+pub mod report;
 pub mod rules;
 pub mod source;

@@ -5,9 +5,40 @@
 //! CI configurations, SARIF consumers and allowances refer to them, so an id is
 //! never renamed.
 
+pub mod kustomize_secret_literal;
+pub mod plaintext_secret;
+
 use serde::Serialize;
 
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
+use crate::manifest::object::Object;
+use crate::manifest::text::LineIndex;
+
+/// What a rule may know about the file it judges.
+pub struct Context<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub lines: &'a LineIndex,
+}
+
+impl Context<'_> {
+    /// A finding of `rule` pointing at byte `offset` of the text; its snippet
+    /// label covers the rest of that line.
+    pub fn finding(&self, rule: Rule, offset: usize, message: String) -> Finding {
+        let (line, column) = self.lines.position(self.text, offset);
+        let rest = &self.text.as_bytes()[offset.min(self.text.len())..];
+        let len = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+        let mut finding = Finding::new(rule, self.path, line, column, message);
+        finding.span = Some(offset..offset + len);
+        finding
+    }
+}
+
+/// Runs every document-level rule on one object.
+pub fn judge_object(object: &Object<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
+    plaintext_secret::check(object, cx, out);
+    kustomize_secret_literal::check(object, cx, out);
+}
 
 /// Every rule the tool knows, in the order `seal-guard rules` lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -120,8 +151,28 @@ impl Serialize for Rule {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::manifest::{self, Format};
+
+    /// Every finding the document rules report on a YAML text.
+    pub(crate) fn judge_yaml(path: &str, text: &str) -> Vec<Finding> {
+        let file = manifest::parse(text.as_bytes(), Format::Yaml).expect("UTF-8");
+        assert!(file.broken.is_empty(), "test input must parse");
+        let lines = LineIndex::new(&file.text);
+        let cx = Context {
+            path,
+            text: &file.text,
+            lines: &lines,
+        };
+        let mut out = Vec::new();
+        for doc in &file.documents {
+            for object in Object::root(&doc.root).with_items() {
+                judge_object(&object, &cx, &mut out);
+            }
+        }
+        out
+    }
 
     #[test]
     fn ids_are_unique_kebab_case_and_round_trip() {

@@ -1,1 +1,220 @@
-//! Walking directories in parallel, honouring .gitignore.
+//! Walking directories in parallel, honouring .gitignore, and reading files.
+//!
+//! The walk runs on the `ignore` crate's own threads and the caller's work runs
+//! in its visitor, so reading, parsing and judging a file all happen on the
+//! thread that found it; nothing is collected first.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::{Origin, SourceFile};
+use crate::manifest::Format;
+
+/// How to walk.
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    /// Also judge files that ignore rules exclude.
+    pub no_ignore: bool,
+    /// Files larger than this are skipped with a notice.
+    pub max_file_size: u64,
+    /// Worker threads; 0 chooses from the machine.
+    pub threads: usize,
+}
+
+/// A file that was found but not read, and why.
+#[derive(Clone, Debug)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What the walk hands to the visitor for every manifest-named file it meets.
+pub enum Found {
+    File(SourceFile),
+    Skipped(Skipped),
+}
+
+/// Walks `roots` and calls `visit` (from several threads) for every file whose
+/// name says it is a manifest (`.yaml`, `.yml`, `.json`) and that `select`
+/// accepts. Paths are shown relative to `base`.
+///
+/// In a git repository, tracked files that an ignore rule would hide are
+/// visited too: they were added on purpose and will be pushed.
+pub fn walk(
+    roots: &[PathBuf],
+    base: &Path,
+    repo_root: Option<&Path>,
+    options: &WalkOptions,
+    select: &(dyn Fn(&str) -> bool + Sync),
+    visit: &(dyn Fn(Found) + Sync),
+) {
+    let (first, rest) = roots.split_first().expect("at least one root");
+    let mut builder = WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    builder
+        .hidden(false)
+        .require_git(false)
+        .git_ignore(!options.no_ignore)
+        .git_exclude(!options.no_ignore)
+        .git_global(!options.no_ignore)
+        .ignore(!options.no_ignore)
+        .parents(!options.no_ignore)
+        .threads(options.threads)
+        .filter_entry(|entry| entry.file_name() != ".git");
+
+    let seen = Mutex::new(HashSet::new());
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            let Ok(entry) = entry else {
+                return WalkState::Continue;
+            };
+            let path = entry.path();
+            let Some(file_type) = entry.file_type() else {
+                return WalkState::Continue;
+            };
+            if file_type.is_dir() {
+                return WalkState::Continue;
+            }
+            let shown = display_path(path, base);
+            if Format::of_path(&shown).is_none() || !select(&shown) {
+                return WalkState::Continue;
+            }
+            if repo_root.is_some() && !options.no_ignore {
+                seen.lock()
+                    .expect("no panics hold this lock")
+                    .insert(path.to_path_buf());
+            }
+            if file_type.is_symlink() {
+                visit(Found::Skipped(Skipped {
+                    path: shown,
+                    reason: "a symbolic link; links are not followed".to_owned(),
+                }));
+            } else if !file_type.is_file() {
+                visit(Found::Skipped(Skipped {
+                    path: shown,
+                    reason: "not a regular file; it was not opened".to_owned(),
+                }));
+            } else {
+                visit(read(path, shown, options.max_file_size));
+            }
+            WalkState::Continue
+        })
+    });
+
+    if let (Some(repo_root), false) = (repo_root, options.no_ignore) {
+        let seen = seen.into_inner().expect("no panics hold this lock");
+        for path in tracked_but_unseen(repo_root, roots, &seen) {
+            let shown = display_path(&path, base);
+            if Format::of_path(&shown).is_some() && select(&shown) {
+                visit(read(&path, shown, options.max_file_size));
+            }
+        }
+    }
+}
+
+/// Reads one file from disk, refusing what is not a regular file or too large.
+pub fn read(path: &Path, shown: String, max_size: u64) -> Found {
+    let skipped = |reason: String| {
+        Found::Skipped(Skipped {
+            path: shown.clone(),
+            reason,
+        })
+    };
+    // Checking the type before opening: opening a FIFO would block forever.
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return skipped("a symbolic link; links are not followed".to_owned());
+        }
+        Ok(meta) if !meta.is_file() => {
+            return skipped("not a regular file; it was not opened".to_owned());
+        }
+        Ok(meta) if meta.len() > max_size => {
+            return skipped(format!(
+                "{} bytes, over the {max_size}-byte limit (max_file_size in .seal-guard.yaml)",
+                meta.len()
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => return skipped(format!("cannot read it: {e}")),
+    }
+    let mut bytes = Vec::new();
+    let result = File::open(path).and_then(|f| f.take(max_size + 1).read_to_end(&mut bytes));
+    match result {
+        Err(e) => skipped(format!("cannot read it: {e}")),
+        // It grew between the check and the read.
+        Ok(_) if bytes.len() as u64 > max_size => skipped(format!(
+            "over the {max_size}-byte limit (max_file_size in .seal-guard.yaml)"
+        )),
+        Ok(_) => Found::File(SourceFile {
+            path: shown,
+            disk_path: Some(path.to_path_buf()),
+            bytes,
+            origin: Origin::Disk,
+        }),
+    }
+}
+
+/// Tracked files under `roots` with manifest names that the walk did not visit.
+fn tracked_but_unseen(
+    repo_root: &Path,
+    roots: &[PathBuf],
+    seen: &HashSet<PathBuf>,
+) -> Vec<PathBuf> {
+    let Ok(repo) = git2::Repository::open(repo_root) else {
+        return Vec::new();
+    };
+    let Ok(index) = repo.index() else {
+        return Vec::new();
+    };
+    let roots: Vec<PathBuf> = roots
+        .iter()
+        .filter_map(|r| std::path::absolute(r).ok())
+        .collect();
+    index
+        .iter()
+        .filter_map(|entry| {
+            let relative = path_from_bytes(&entry.path)?;
+            let path = repo_root.join(relative);
+            let name = path.file_name()?.to_string_lossy();
+            Format::of_path(&name)?;
+            let under_a_root = roots.iter().any(|r| path.starts_with(r));
+            (under_a_root && !seen.contains(&path) && path.is_file()).then_some(path)
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    std::str::from_utf8(bytes).ok().map(PathBuf::from)
+}
+
+/// `path` relative to `base` when it is under it, `/`-separated, lossy for names
+/// that are not UTF-8.
+pub fn display_path(path: &Path, base: &Path) -> String {
+    let relative = path.strip_prefix(base).unwrap_or(path);
+    let relative = relative.strip_prefix(".").unwrap_or(relative);
+    let parts: Vec<_> = relative
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect();
+    let joined = parts.join("/");
+    if path.is_absolute() && relative == path {
+        format!("/{}", joined.trim_start_matches('/'))
+    } else {
+        joined
+    }
+}

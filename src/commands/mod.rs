@@ -1,0 +1,138 @@
+//! One module per subcommand: each turns its arguments and the config into
+//! settings, runs the library, and returns the exit code.
+
+pub mod check;
+pub mod rules;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use miette::{IntoDiagnostic, WrapErr};
+
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::config::{self, Config};
+use crate::report::Style;
+
+/// The documented exit codes.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_FAILURE: u8 = 2;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> miette::Result<ExitCode> {
+    crate::logging::init(cli.global.verbose, cli.global.quiet);
+    match &cli.command {
+        Command::Check(args) => check::run(args, &cli.global),
+        Command::Rules => rules::run(),
+    }
+}
+
+/// Where a run stands: the roots it judges, the folder paths are shown relative
+/// to, the repository around them, and the config that applies.
+pub struct Workspace {
+    pub roots: Vec<PathBuf>,
+    pub base: PathBuf,
+    pub repo_root: Option<PathBuf>,
+    pub config: Config,
+    /// Folder the config's globs are relative to.
+    pub config_base: PathBuf,
+}
+
+impl Workspace {
+    /// Resolves the roots (default: the current folder), finds the repository
+    /// and loads the config.
+    pub fn open(paths: &[PathBuf], global: &GlobalArgs) -> miette::Result<Workspace> {
+        let cwd = std::env::current_dir()
+            .into_diagnostic()
+            .wrap_err("cannot read the current folder")?;
+        let given: Vec<PathBuf> = if paths.is_empty() {
+            vec![cwd.clone()]
+        } else {
+            paths.to_vec()
+        };
+        let mut roots = Vec::with_capacity(given.len());
+        for path in &given {
+            // Canonical roots make every walked path comparable with the
+            // repository's own (canonical) paths.
+            let root = std::fs::canonicalize(path)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot open {}", path.display()))?;
+            roots.push(root);
+        }
+        let first = &roots[0];
+        let start = if first.is_dir() {
+            first.clone()
+        } else {
+            first.parent().unwrap_or(first).to_path_buf()
+        };
+        let repo_root = find_repo_root(&start);
+        let base = repo_root
+            .clone()
+            .unwrap_or_else(|| std::fs::canonicalize(&cwd).unwrap_or(cwd));
+        let start = start.as_path();
+
+        let config_path = match &global.config {
+            Some(path) => Some(path.clone()),
+            None => [Some(start), repo_root.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(|dir| dir.join(config::FILE_NAME))
+                .find(|p| p.is_file()),
+        };
+        let (config, config_base) = match config_path {
+            Some(path) => {
+                let config = Config::load(&path)?;
+                let dir = std::fs::canonicalize(&path)
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .unwrap_or_else(|| base.clone());
+                log::info!("config: {}", path.display());
+                (config, dir)
+            }
+            None => (Config::empty(), base.clone()),
+        };
+        Ok(Workspace {
+            roots,
+            base,
+            repo_root,
+            config,
+            config_base,
+        })
+    }
+
+    /// A shown path (relative to `base`) made relative to the config's folder,
+    /// for matching the config's globs.
+    pub fn config_path<'p>(&self, shown: &'p str) -> std::borrow::Cow<'p, str> {
+        if self.config_base == self.base {
+            return shown.into();
+        }
+        let absolute = self.base.join(shown);
+        match absolute.strip_prefix(&self.config_base) {
+            Ok(rel) => crate::source::walk::display_path(rel, Path::new("")).into(),
+            Err(_) => shown.into(),
+        }
+    }
+}
+
+/// The working-tree root of the git repository holding `dir`, if any.
+fn find_repo_root(dir: &Path) -> Option<PathBuf> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let workdir = repo.workdir()?;
+    std::fs::canonicalize(workdir).ok()
+}
+
+/// How to print for this run.
+pub fn style(global: &GlobalArgs) -> Style {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal();
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    Style { color, width }
+}

@@ -1,0 +1,475 @@
+//! A YAML node tree that remembers where every node sits in the file.
+//!
+//! Manifests are read at the event level of serde-saphyr's own parser
+//! (`serde_saphyr::granit_parser`) rather than through `serde::Deserialize`:
+//! `serde_saphyr::Spanned` knows where a node starts but not where a collection
+//! ends, and in-place sealing must replace one object (a document, or one item of a
+//! `kind: List`) and nothing else. Building the tree here also lets us bound what an
+//! untrusted file can cost: the parser limits nesting, and [`Budget`] limits how many
+//! nodes alias expansion may create, so a "billion laughs" file fails fast.
+//!
+//! Scalars keep their resolved text and their style; the tree never tries to type
+//! them (Kubernetes fields we read are strings), so `n`, `yes` or `0x1F` stay text.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+
+/// The most nodes one document may expand to (aliases included) before parsing
+/// stops. Real manifests have a few hundred nodes; the cap is there for alias
+/// bombs, whose expansion grows exponentially with their size.
+pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
+
+#[derive(Clone)]
+pub struct Node {
+    /// Bytes of the file covered by this node: from its first character to the end
+    /// of its last content (no trailing blank lines or comments).
+    pub span: Range<usize>,
+    pub value: Value,
+}
+
+#[derive(Clone)]
+pub enum Value {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Clone)]
+pub struct Scalar {
+    /// The text after YAML escape processing. May be a secret value: never print it.
+    pub text: String,
+    pub style: ScalarStyle,
+    /// A `!tag` written on the node, if any (`!!binary`, `!!str`, ...), as resolved
+    /// by the parser.
+    pub tag: Option<String>,
+}
+
+impl Scalar {
+    /// Whether this is YAML's null: `~`, `null` or nothing, written plain.
+    pub fn is_null(&self) -> bool {
+        self.style == ScalarStyle::Plain
+            && matches!(self.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+    }
+}
+
+// Scalars may be secret values: Debug shows their shape, never their text.
+impl fmt::Debug for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Scalar({:?}, {} bytes)", self.style, self.text.len())
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Value::Scalar(s) => write!(f, "{s:?}@{:?}", self.span),
+            Value::Seq(items) => f.debug_list().entries(items).finish(),
+            Value::Map(entries) => f
+                .debug_map()
+                .entries(entries.iter().map(|(k, v)| (k, v)))
+                .finish(),
+        }
+    }
+}
+
+impl Node {
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.value {
+            Value::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The scalar's text, or `None` for collections and null.
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_scalar()
+            .filter(|s| !s.is_null())
+            .map(|s| s.text.as_str())
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` in a mapping. When a key appears twice the last one
+    /// wins, as it does when Kubernetes decodes the object.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.get_entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and value node under `key` in a mapping.
+    pub fn get_entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        self.as_map()?
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_scalar().is_some_and(|s| s.text == key))
+            .map(|(k, v)| (k, v))
+    }
+
+    /// Walks `path` through nested mappings.
+    pub fn at(&self, path: &[&str]) -> Option<&Node> {
+        path.iter().try_fold(self, |node, key| node.get(key))
+    }
+
+    /// Calls `f` on every scalar of the subtree.
+    pub fn for_each_scalar(&self, f: &mut impl FnMut(&Node)) {
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            match &node.value {
+                Value::Scalar(_) => f(node),
+                Value::Seq(items) => stack.extend(items.iter()),
+                Value::Map(entries) => {
+                    stack.extend(entries.iter().flat_map(|(k, v)| [k, v]));
+                }
+            }
+        }
+    }
+}
+
+// Dropping a tree is iterative so that no input can exhaust the stack, whatever
+// the nesting the parser let through.
+impl Drop for Node {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        let take = |value: &mut Value, stack: &mut Vec<Node>| match value {
+            Value::Scalar(_) => {}
+            Value::Seq(items) => stack.append(items),
+            Value::Map(entries) => {
+                for (k, v) in entries.drain(..) {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+        };
+        take(&mut self.value, &mut stack);
+        while let Some(mut node) = stack.pop() {
+            take(&mut node.value, &mut stack);
+        }
+    }
+}
+
+/// Why a piece of text did not become a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// Absolute byte offset in the file where the problem was found.
+    pub offset: usize,
+    /// What is wrong, in the parser's words. Never holds a scalar's text.
+    pub message: String,
+}
+
+/// A parsed document: its root node, or `None` for an empty document.
+pub struct ParsedDocument {
+    pub root: Option<Node>,
+}
+
+/// Parses every YAML document in `text`, which starts at byte `base` of its file.
+pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDocument>, ParseError> {
+    let mut builder = Builder::new(text, base);
+    let mut parser = Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| builder.scan_error(&e))?;
+        if builder.push(event, span)? {
+            break;
+        }
+    }
+    Ok(builder.documents)
+}
+
+/// A collection under construction.
+enum Open {
+    Seq {
+        start: usize,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: usize,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+    },
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    base: usize,
+    stack: Vec<Open>,
+    /// Anchored nodes of the current document, by the parser's anchor id.
+    anchors: Vec<Option<Node>>,
+    nodes: usize,
+    documents: Vec<ParsedDocument>,
+    root: Option<Node>,
+}
+
+impl<'t> Builder<'t> {
+    fn new(text: &'t str, base: usize) -> Self {
+        Builder {
+            text,
+            base,
+            stack: Vec::new(),
+            anchors: Vec::new(),
+            nodes: 0,
+            documents: Vec::new(),
+            root: None,
+        }
+    }
+
+    fn scan_error(&self, e: &ScanError) -> ParseError {
+        let marker = e.marker();
+        let offset = marker
+            .byte_offset()
+            .unwrap_or_else(|| char_to_byte(self.text, marker.index()));
+        ParseError {
+            offset: self.base + offset,
+            message: e.info(),
+        }
+    }
+
+    fn range(&self, span: &Span) -> Range<usize> {
+        let range = span.byte_range().unwrap_or_else(|| {
+            char_to_byte(self.text, span.start.index())..char_to_byte(self.text, span.end.index())
+        });
+        self.base + range.start..self.base + range.end
+    }
+
+    fn count(&mut self, n: usize, at: usize) -> Result<(), ParseError> {
+        self.nodes += n;
+        if self.nodes > MAX_NODES_PER_DOCUMENT {
+            return Err(ParseError {
+                offset: at,
+                message: format!(
+                    "the document expands to more than {MAX_NODES_PER_DOCUMENT} nodes \
+                     (aliases repeating aliases?)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Feeds one event; returns true at the end of the stream.
+    fn push(&mut self, event: Event<'_>, span: Span) -> Result<bool, ParseError> {
+        let range = self.range(&span);
+        match event {
+            Event::StreamStart => {}
+            Event::StreamEnd => return Ok(true),
+            Event::DocumentStart(..) => {
+                self.anchors.clear();
+                self.nodes = 0;
+                self.root = None;
+            }
+            Event::DocumentEnd => {
+                self.documents.push(ParsedDocument {
+                    root: self.root.take(),
+                });
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(1, range.start)?;
+                let tag = tag.map(|t| t.to_string());
+                let range = if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    // A block scalar's span runs on to the next token; its content
+                    // ends at its last non-blank character.
+                    self.trim_end(range)
+                } else {
+                    range
+                };
+                let node = Node {
+                    span: range,
+                    value: Value::Scalar(Scalar {
+                        text: text.into_owned(),
+                        style,
+                        tag,
+                    }),
+                };
+                self.finish_node(node, anchor)?;
+            }
+            Event::Alias(id) => {
+                let Some(Some(target)) = self.anchors.get(id) else {
+                    return Err(ParseError {
+                        offset: range.start,
+                        message: "alias to an anchor that is not complete yet".to_owned(),
+                    });
+                };
+                let size = subtree_size(target);
+                self.count(size, range.start)?;
+                let mut target = self.anchors[id].clone().expect("checked above");
+                // The copy sits where the alias is written: findings point there, and
+                // the enclosing collection's extent must include the alias token.
+                target.span = range;
+                self.finish_node(target, 0)?;
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                self.count(1, range.start)?;
+                self.stack.push(Open::Seq {
+                    start: range.start,
+                    anchor,
+                    items: Vec::new(),
+                });
+            }
+            Event::MappingStart(_, anchor, _) => {
+                self.count(1, range.start)?;
+                self.stack.push(Open::Map {
+                    start: range.start,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                });
+            }
+            Event::SequenceEnd => {
+                let Some(Open::Seq {
+                    start,
+                    anchor,
+                    items,
+                }) = self.stack.pop()
+                else {
+                    unreachable!("the parser balances sequence events");
+                };
+                let end = self.content_end(start, &range, items.last().map(|n| n.span.end));
+                let node = Node {
+                    span: start..end,
+                    value: Value::Seq(items),
+                };
+                self.finish_node(node, anchor)?;
+            }
+            Event::MappingEnd => {
+                let Some(Open::Map {
+                    start,
+                    anchor,
+                    entries,
+                    ..
+                }) = self.stack.pop()
+                else {
+                    unreachable!("the parser balances mapping events");
+                };
+                let last = entries
+                    .iter()
+                    .map(|(k, v)| k.span.end.max(v.span.end))
+                    .max();
+                let entries = self.merge_keys(entries, start)?;
+                let end = self.content_end(start, &range, last);
+                let node = Node {
+                    span: start..end,
+                    value: Value::Map(entries),
+                };
+                self.finish_node(node, anchor)?;
+            }
+            // Comments and anchor metadata are not emitted with default options;
+            // nothing else carries data we read.
+            _ => {}
+        }
+        Ok(false)
+    }
+
+    fn trim_end(&self, range: Range<usize>) -> Range<usize> {
+        let local = &self.text.as_bytes()[range.start - self.base..range.end - self.base];
+        let kept = local
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
+        range.start..range.start + kept
+    }
+
+    /// Where a collection's content ends: after its closing bracket when it has
+    /// one (flow style), else at the end of its last child.
+    fn content_end(
+        &self,
+        start: usize,
+        end_event: &Range<usize>,
+        last_child: Option<usize>,
+    ) -> usize {
+        let text_at = |i: usize| self.text.as_bytes().get(i - self.base).copied();
+        let flow = matches!(text_at(start), Some(b'[' | b'{'));
+        if flow && end_event.end > end_event.start {
+            return end_event.end;
+        }
+        last_child.unwrap_or(end_event.start.max(start))
+    }
+
+    /// Applies YAML merge keys (`<<: *base`, `<<: [*a, *b]`): entries of the merged
+    /// mappings that the mapping does not set itself. Kubernetes' YAML decoder
+    /// honours them, so a Secret's data may arrive through one.
+    fn merge_keys(
+        &mut self,
+        entries: Vec<(Node, Node)>,
+        at: usize,
+    ) -> Result<Vec<(Node, Node)>, ParseError> {
+        let is_merge = |k: &Node| {
+            k.as_scalar()
+                .is_some_and(|s| s.text == "<<" && s.style == ScalarStyle::Plain)
+        };
+        if !entries.iter().any(|(k, _)| is_merge(k)) {
+            return Ok(entries);
+        }
+        let (merges, mut own): (Vec<_>, Vec<_>) =
+            entries.into_iter().partition(|(k, _)| is_merge(k));
+        for (_, source) in merges {
+            let sources: Vec<&Node> = match &source.value {
+                Value::Map(_) => vec![&source],
+                Value::Seq(items) => items.iter().collect(),
+                Value::Scalar(_) => Vec::new(),
+            };
+            for map in sources {
+                for (k, v) in map.as_map().unwrap_or_default() {
+                    let key = k.as_scalar().map(|s| s.text.as_str());
+                    let present = own
+                        .iter()
+                        .any(|(ok, _)| ok.as_scalar().map(|s| s.text.as_str()) == key);
+                    if !present {
+                        self.count(subtree_size(k) + subtree_size(v), at)?;
+                        own.push((k.clone(), v.clone()));
+                    }
+                }
+            }
+        }
+        Ok(own)
+    }
+
+    fn finish_node(&mut self, node: Node, anchor: usize) -> Result<(), ParseError> {
+        if anchor != 0 {
+            if self.anchors.len() <= anchor {
+                self.anchors.resize(anchor + 1, None);
+            }
+            self.anchors[anchor] = Some(node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Open::Seq { items, .. }) => items.push(node),
+            Some(Open::Map { entries, key, .. }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => entries.push((k, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn subtree_size(node: &Node) -> usize {
+    let mut n = 0;
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        n += 1;
+        match &node.value {
+            Value::Scalar(_) => {}
+            Value::Seq(items) => stack.extend(items.iter()),
+            Value::Map(entries) => stack.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+        }
+    }
+    n
+}
+
+fn char_to_byte(text: &str, chars: usize) -> usize {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i)
+}
