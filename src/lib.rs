@@ -7,4 +7,5 @@
 
 pub mod finding;
 pub mod rules;
+pub mod seal;
 pub mod source;
