@@ -10,4 +10,7 @@
 //! Secret values, session keys and private keys never reach an error message, a
 //! `Debug` or `Display` output, or a log line from this module.
 
+pub mod cert;
+pub mod fingerprint;
+mod pem;
 pub mod scope;
