@@ -12,5 +12,7 @@
 
 pub mod cert;
 pub mod fingerprint;
+pub mod hybrid;
+pub mod keys;
 mod pem;
 pub mod scope;
