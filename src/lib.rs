@@ -14,4 +14,5 @@ mod logging;
 pub mod manifest;
 pub mod report;
 pub mod rules;
+pub mod seal;
 pub mod source;
