@@ -53,8 +53,81 @@ pub enum Command {
     /// Report plaintext Secrets and broken SealedSecrets.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Seal every plaintext Secret in place, as SealedSecrets the controller decrypts.
+    #[command(after_help = EXIT_CODES)]
+    Fix(FixArgs),
+    /// Seal Secrets from a file or stdin and print SealedSecrets (offline kubeseal).
+    Seal(SealArgs),
     /// List the rules with their ids and one-line descriptions.
     Rules,
+}
+
+/// Where the sealing certificate comes from on the command line.
+#[derive(Debug, Args)]
+pub struct CertArgs {
+    /// The controller's certificate (`kubeseal --fetch-cert`), or a PEM public key.
+    /// Overrides `cert` and per-path certificates in the config.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Seal with a certificate past its expiry date (the controller still opens
+    /// such values while it keeps the key).
+    #[arg(long)]
+    pub allow_expired_cert: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files and folders to fix (default: the current folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// List what would be sealed, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub cert: CertArgs,
+    /// Output format for what is left to report afterwards.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Also fix files that .gitignore, .ignore and git's excludes hide.
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// A file of Secrets, YAML or JSON, any number of documents (default: stdin).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Seal one value read from stdin and print its base64, nothing else.
+    #[arg(long)]
+    pub raw: bool,
+    /// Namespace: for --raw, the label's; otherwise the namespace of Secrets that
+    /// name none (a Secret naming another one is an error).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    /// Name: for --raw, the label's; otherwise replaces the Secrets' names.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Scope to seal for (default: from the Secret's annotations, else the
+    /// config's, else strict).
+    #[arg(long, value_parser = parse_scope)]
+    pub scope: Option<crate::seal::scope::Scope>,
+    #[command(flatten)]
+    pub cert: CertArgs,
+    /// Output format (default: that of the input).
+    #[arg(long, value_enum)]
+    pub format: Option<SealFormat>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SealFormat {
+    Yaml,
+    Json,
+}
+
+fn parse_scope(text: &str) -> Result<crate::seal::scope::Scope, String> {
+    text.parse()
+        .map_err(|e: crate::seal::scope::ParseScopeError| e.to_string())
 }
 
 #[derive(Debug, Args)]

@@ -98,10 +98,7 @@ fn judge_unguarded(file: &SourceFile, config: &Config, snippets: bool) -> Judged
         for object in Object::root(&doc.root).with_items() {
             let mut found = Vec::new();
             rules::judge_object(&object, &cx, &mut found);
-            let annotation = object
-                .annotation(ALLOW_ANNOTATION)
-                .map(str::trim)
-                .filter(|reason| !reason.is_empty());
+            let annotation = annotation_allowance(&object);
             for finding in found {
                 match annotation {
                     Some(reason) => judged.allowed.push((finding, reason.to_owned())),
@@ -129,7 +126,17 @@ fn judge_unguarded(file: &SourceFile, config: &Config, snippets: bool) -> Judged
 
 /// The reason of the first config allowance that covers a finding.
 fn allowance<'c>(config: &'c Config, finding: &Finding) -> Option<&'c str> {
-    let object = finding.object.as_ref();
+    is_allowed(config, &finding.path, finding.rule, finding.object.as_ref())
+}
+
+/// The reason of the first config allowance that covers `rule` for `object` in
+/// the file at `path`.
+pub fn is_allowed<'c>(
+    config: &'c Config,
+    path: &str,
+    rule: Rule,
+    object: Option<&ObjectRef>,
+) -> Option<&'c str> {
     let field = |want: &Option<String>, have: Option<&String>| {
         want.as_ref().is_none_or(|w| have == Some(w))
     };
@@ -137,16 +144,24 @@ fn allowance<'c>(config: &'c Config, finding: &Finding) -> Option<&'c str> {
         .allow
         .iter()
         .find(|a| {
-            a.path.as_ref().is_none_or(|p| p.is_match(&finding.path))
-                && (a.rules.is_empty() || a.rules.iter().any(|r| r == finding.rule.id()))
+            a.path.as_ref().is_none_or(|p| p.is_match(path))
+                && (a.rules.is_empty() || a.rules.iter().any(|r| r == rule.id()))
                 && (a.kind.is_none() && a.name.is_none() && a.namespace.is_none()
-                    || object.is_some_and(|o: &ObjectRef| {
+                    || object.is_some_and(|o| {
                         field(&a.kind, Some(&o.kind))
                             && field(&a.name, o.name.as_ref())
                             && field(&a.namespace, o.namespace.as_ref())
                     }))
         })
         .map(|a| a.reason.as_str())
+}
+
+/// The reason in an object's own allowance annotation, if it has one.
+pub fn annotation_allowance<'n>(object: &Object<'n>) -> Option<&'n str> {
+    object
+        .annotation(ALLOW_ANNOTATION)
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty())
 }
 
 fn format_name(format: Format) -> &'static str {

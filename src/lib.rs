@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod engine;
 pub mod finding;
+pub mod fix;
 mod logging;
 pub mod manifest;
 pub mod report;

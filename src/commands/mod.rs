@@ -2,7 +2,10 @@
 //! settings, runs the library, and returns the exit code.
 
 pub mod check;
+pub mod fix;
+mod progress;
 pub mod rules;
+pub mod seal;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,6 +26,8 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
     crate::logging::init(cli.global.verbose, cli.global.quiet);
     match &cli.command {
         Command::Check(args) => check::run(args, &cli.global),
+        Command::Fix(args) => fix::run(args, &cli.global),
+        Command::Seal(args) => seal::run(args, &cli.global),
         Command::Rules => rules::run(),
     }
 }

@@ -34,7 +34,10 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 
 /// Escapes a workflow command's message, which ends at the line's end.
 fn data(text: &str) -> String {
-    let encoded = text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let encoded = text
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
     escape_for_terminal(&encoded)
 }
 

@@ -98,6 +98,13 @@ pub fn stdout_line(line: &str) -> io::Result<()> {
     writeln!(out, "{line}")
 }
 
+/// Writes a notice for the person running the tool to stderr (what `fix` did),
+/// escaped for the terminal.
+pub fn notice(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{}", escape_for_terminal(line));
+}
+
 /// Writes bytes to stdout as they are.
 pub fn stdout_bytes(bytes: &[u8]) -> io::Result<()> {
     let mut out = io::stdout().lock();

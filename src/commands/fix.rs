@@ -1,0 +1,188 @@
+//! `seal-guard fix`: seal plaintext Secrets in place.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use miette::{IntoDiagnostic, miette};
+use rayon::prelude::*;
+
+use super::progress::Progress;
+use super::{EXIT_FAILURE, Workspace, check, style};
+use crate::cli::{CertArgs, FixArgs, GlobalArgs};
+use crate::config::Config;
+use crate::finding::Finding;
+use crate::fix::{self, FileSettings, Plan, kustomize, write};
+use crate::report::{self, escape_for_terminal};
+use crate::rules::Rule;
+use crate::seal::cert::{LoadOptions, SealingKey};
+use crate::seal::scope::Scope;
+
+pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
+    let workspace = Workspace::open(&args.paths, global)?;
+    let before = check::scan(&workspace, args.no_ignore, false);
+    let targets: BTreeSet<&str> = before
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::PlaintextSecret)
+        .map(|f| f.path.as_str())
+        .collect();
+
+    let certs = load_certs(&workspace, &args.cert, &targets)?;
+    let progress = Progress::new("sealing", targets.len(), global.quiet);
+    let results: Vec<(String, Plan, Option<std::io::Error>)> = targets
+        .par_iter()
+        .map(|path| {
+            let disk = workspace.base.join(path);
+            let outcome = fix_file(
+                &workspace,
+                &certs,
+                args.cert.cert.as_deref(),
+                path,
+                &disk,
+                args.dry_run,
+            );
+            progress.tick();
+            outcome
+        })
+        .collect();
+    progress.finish();
+
+    let mut problems: Vec<Finding> = Vec::new();
+    let mut write_failed = false;
+    for (path, plan, error) in &results {
+        for sealed in &plan.sealed {
+            let verb = if args.dry_run { "would seal" } else { "sealed" };
+            let namespace = sealed.namespace.as_deref().unwrap_or("(none)");
+            let line = format!(
+                "{verb} {}:{} document {}: Secret {} ({} value{}, scope {}, namespace {namespace})",
+                path,
+                sealed.line,
+                sealed.document,
+                sealed.name,
+                sealed.items,
+                if sealed.items == 1 { "" } else { "s" },
+                sealed.scope,
+            );
+            if args.dry_run {
+                report::stdout_line(&escape_for_terminal(&line)).into_diagnostic()?;
+            } else if !global.quiet {
+                report::notice(&line);
+            }
+        }
+        if let Some(error) = error {
+            log::error!("cannot write {path}: {error}");
+            write_failed = true;
+        }
+        problems.extend(plan.problems.iter().cloned());
+    }
+
+    let mut after = if args.dry_run {
+        before
+    } else {
+        check::scan(&workspace, args.no_ignore, true)
+    };
+    after.findings.extend(problems);
+    after.sort();
+    report::print(&after, args.format, style(global)).into_diagnostic()?;
+    if write_failed {
+        return Ok(ExitCode::from(EXIT_FAILURE));
+    }
+    Ok(check::exit_code(&after))
+}
+
+/// Plans one file and, unless this is a dry run, writes it.
+fn fix_file(
+    workspace: &Workspace,
+    certs: &HashMap<PathBuf, SealingKey>,
+    cli_cert: Option<&Path>,
+    path: &str,
+    disk: &Path,
+    dry_run: bool,
+) -> (String, Plan, Option<std::io::Error>) {
+    let bytes = match std::fs::read(disk) {
+        Ok(bytes) => bytes,
+        Err(e) => return (path.to_owned(), Plan::default(), Some(e)),
+    };
+    let config = &workspace.config;
+    let config_path = workspace.config_path(path);
+    let settings = || -> Result<FileSettings<'_>, String> {
+        let cert = cert_for(workspace, cli_cert, &config_path)
+            .ok_or("no sealing certificate is configured")?;
+        let key = certs
+            .get(&cert)
+            .ok_or("the sealing certificate did not load")?;
+        let overrides = config.override_for(&config_path);
+        let stop = workspace.repo_root.as_deref().unwrap_or(&workspace.base);
+        let namespace = kustomize::namespace_for(disk, stop)
+            .or_else(|| overrides.and_then(|o| o.namespace.clone()))
+            .or_else(|| config.namespace.clone());
+        Ok(FileSettings {
+            key,
+            scope: scope_for(config, &config_path),
+            namespace,
+        })
+    };
+    let mut plan = fix::plan(path, &bytes, config, settings);
+    fix::forget(bytes);
+    let mut error = None;
+    if let (Some(new_bytes), false) = (&plan.new_bytes, dry_run)
+        && let Err(e) = write::replace(disk, new_bytes)
+    {
+        plan.sealed.clear();
+        error = Some(e);
+    }
+    (path.to_owned(), plan, error)
+}
+
+/// The certificate for a path: the command line's, else the first matching
+/// override's, else the config's.
+fn cert_for(workspace: &Workspace, cli: Option<&Path>, config_path: &str) -> Option<PathBuf> {
+    let config = &workspace.config;
+    cli.map(Path::to_path_buf)
+        .or_else(|| {
+            config
+                .override_for(config_path)
+                .and_then(|o| o.cert.clone())
+        })
+        .or_else(|| config.cert.clone())
+}
+
+fn scope_for(config: &Config, config_path: &str) -> Option<Scope> {
+    config
+        .override_for(config_path)
+        .and_then(|o| o.scope.as_deref())
+        .or(config.scope.as_deref())
+        .and_then(|s| s.parse().ok())
+}
+
+/// Loads every certificate the files to fix need, once each. A certificate that
+/// cannot be used stops the run (exit 2) before anything is written.
+fn load_certs(
+    workspace: &Workspace,
+    cli: &CertArgs,
+    targets: &BTreeSet<&str>,
+) -> miette::Result<HashMap<PathBuf, SealingKey>> {
+    let options = LoadOptions {
+        allow_expired: cli.allow_expired_cert,
+    };
+    let mut certs = HashMap::new();
+    for path in targets {
+        let config_path = workspace.config_path(path);
+        let Some(cert) = cert_for(workspace, cli.cert.as_deref(), &config_path) else {
+            return Err(miette!(
+                help = "pass --cert FILE, or set `cert` in .seal-guard.yaml (the output of `kubeseal --fetch-cert`)",
+                "no sealing certificate for {path}"
+            ));
+        };
+        if certs.contains_key(&cert) {
+            continue;
+        }
+        let pem = std::fs::read(&cert)
+            .map_err(|e| miette!("cannot read the certificate {}: {e}", cert.display()))?;
+        let key =
+            SealingKey::from_pem(&pem, options).map_err(|e| miette!("{}: {e}", cert.display()))?;
+        certs.insert(cert, key);
+    }
+    Ok(certs)
+}
