@@ -10,7 +10,7 @@ use crate::finding::{Finding, ObjectRef};
 use crate::manifest::object::Object;
 use crate::manifest::text::LineIndex;
 use crate::manifest::{self, Format, mask};
-use crate::rules::{self, Context, Rule};
+use crate::rules::{self, Context, Facts, Rule};
 use crate::source::SourceFile;
 
 /// The annotation that allows a deliberately plaintext object; its value is
@@ -28,10 +28,33 @@ pub struct Judged {
     pub snippet_source: Option<String>,
 }
 
+/// What judging needs besides the file: settings that hold for the whole run.
+pub struct Judge<'a> {
+    pub config: &'a Config,
+    /// Make masked snippet sources for files with findings.
+    pub snippets: bool,
+    /// Modulus size in bytes of the sealing certificate that applies to a path.
+    pub cert_modulus_bytes: &'a (dyn Fn(&SourceFile) -> Option<usize> + Sync),
+    /// The namespace a kustomization gives a file, if any.
+    pub kustomize_namespace: &'a (dyn Fn(&SourceFile) -> Option<String> + Sync),
+}
+
+impl Judge<'_> {
+    /// Settings for judging without certificates or kustomizations.
+    pub fn plain(config: &Config, snippets: bool) -> Judge<'_> {
+        Judge {
+            config,
+            snippets,
+            cert_modulus_bytes: &|_| None,
+            kustomize_namespace: &|_| None,
+        }
+    }
+}
+
 /// Judges one file, turning a panic into an `internal-error` finding so that
 /// one bad file never costs the whole run.
-pub fn judge(file: &SourceFile, config: &Config, snippets: bool) -> Judged {
-    match catch_unwind(AssertUnwindSafe(|| judge_unguarded(file, config, snippets))) {
+pub fn judge(file: &SourceFile, judge: &Judge<'_>) -> Judged {
+    match catch_unwind(AssertUnwindSafe(|| judge_unguarded(file, judge))) {
         Ok(judged) => judged,
         Err(_) => {
             // The panic payload is not shown: it could quote the file's text.
@@ -52,7 +75,8 @@ pub fn judge(file: &SourceFile, config: &Config, snippets: bool) -> Judged {
     }
 }
 
-fn judge_unguarded(file: &SourceFile, config: &Config, snippets: bool) -> Judged {
+fn judge_unguarded(file: &SourceFile, judge: &Judge<'_>) -> Judged {
+    let config = judge.config;
     let mut judged = Judged::default();
     let Some(format) = Format::of_path(&file.path) else {
         return judged;
@@ -73,10 +97,16 @@ fn judge_unguarded(file: &SourceFile, config: &Config, snippets: bool) -> Judged
     };
     let text: &str = &parsed.text;
     let lines = LineIndex::new(text);
+    let kustomize_namespace = || (judge.kustomize_namespace)(file);
+    let facts = Facts {
+        cert_modulus_bytes: (judge.cert_modulus_bytes)(file),
+        kustomize_namespace: &kustomize_namespace,
+    };
     let cx = Context {
         path: &file.path,
         text,
         lines: &lines,
+        facts: &facts,
     };
     for broken in &parsed.broken {
         let (line, column) = lines.position(text, broken.error.offset);
@@ -118,7 +148,7 @@ fn judge_unguarded(file: &SourceFile, config: &Config, snippets: bool) -> Judged
     judged
         .allowed
         .extend(allowed.into_iter().map(|(f, r)| (f, r.unwrap_or_default())));
-    if snippets && !judged.findings.is_empty() {
+    if judge.snippets && !judged.findings.is_empty() {
         judged.snippet_source = Some(mask::masked_text(&parsed));
     }
     judged

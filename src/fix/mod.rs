@@ -24,7 +24,7 @@ use crate::manifest::object::Object;
 use crate::manifest::text::LineIndex;
 use crate::manifest::{self, Format, ManifestFile};
 use crate::rules::plaintext_secret::{self, display_name, object_ref};
-use crate::rules::{Context, Rule};
+use crate::rules::{Context, Facts, Rule};
 use crate::seal::cert::SealingKey;
 use crate::seal::scope::Scope;
 use build::{Defaults, Order};
@@ -81,10 +81,12 @@ pub fn plan<'k>(
     };
     let text: &str = &parsed.text;
     let lines = LineIndex::new(text);
+    let facts = Facts::none();
     let cx = Context {
         path,
         text,
         lines: &lines,
+        facts: &facts,
     };
 
     let targets: Vec<(usize, Object<'_>)> = parsed

@@ -7,6 +7,12 @@
 
 pub mod kustomize_secret_literal;
 pub mod plaintext_secret;
+pub mod sealed;
+pub mod sealed_bad_value;
+pub mod sealed_key_mismatch;
+pub mod sealed_malformed;
+pub mod sealed_plaintext_leak;
+pub mod sealed_scope_mismatch;
 
 use serde::Serialize;
 
@@ -19,6 +25,28 @@ pub struct Context<'a> {
     pub path: &'a str,
     pub text: &'a str,
     pub lines: &'a LineIndex,
+    pub facts: &'a Facts<'a>,
+}
+
+/// What the engine learned about a file from outside it, for the rules that
+/// need it. Rules never read files or git themselves.
+pub struct Facts<'a> {
+    /// Modulus size, in bytes, of the sealing certificate configured for the
+    /// file's path, if there is one.
+    pub cert_modulus_bytes: Option<usize>,
+    /// The namespace a kustomization listing the file gives it; asked only when
+    /// an object has no namespace of its own.
+    pub kustomize_namespace: &'a (dyn Fn() -> Option<String> + Sync + 'a),
+}
+
+impl Facts<'static> {
+    /// Nothing known: no certificate, no kustomization.
+    pub fn none() -> Facts<'static> {
+        Facts {
+            cert_modulus_bytes: None,
+            kustomize_namespace: &|| None,
+        }
+    }
 }
 
 impl Context<'_> {
@@ -38,6 +66,11 @@ impl Context<'_> {
 pub fn judge_object(object: &Object<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
     plaintext_secret::check(object, cx, out);
     kustomize_secret_literal::check(object, cx, out);
+    sealed_malformed::check(object, cx, out);
+    sealed_bad_value::check(object, cx, out);
+    sealed_key_mismatch::check(object, cx, out);
+    sealed_scope_mismatch::check(object, cx, out);
+    sealed_plaintext_leak::check(object, cx, out);
 }
 
 /// Every rule the tool knows, in the order `seal-guard rules` lists them.
@@ -160,10 +193,12 @@ pub(crate) mod tests {
         let file = manifest::parse(text.as_bytes(), Format::Yaml).expect("UTF-8");
         assert!(file.broken.is_empty(), "test input must parse");
         let lines = LineIndex::new(&file.text);
+        let facts = Facts::none();
         let cx = Context {
             path,
             text: &file.text,
             lines: &lines,
+            facts: &facts,
         };
         let mut out = Vec::new();
         for doc in &file.documents {
