@@ -141,4 +141,9 @@ pub struct CheckArgs {
     /// Also check files that .gitignore, .ignore and git's excludes hide.
     #[arg(long)]
     pub no_ignore: bool,
+    /// A controller private key (PEM, the controller's key Secret, or the
+    /// `kubectl get secret -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`
+    /// backup), to prove every sealed value decrypts. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub private_key: Vec<PathBuf>,
 }

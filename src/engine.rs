@@ -7,10 +7,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::config::Config;
 use crate::finding::{Finding, ObjectRef};
+use crate::manifest::mask::{self, Masked};
 use crate::manifest::object::Object;
 use crate::manifest::text::LineIndex;
-use crate::manifest::{self, Format, mask};
+use crate::manifest::{self, Format};
+use crate::rules::sealed_undecryptable::{self, Verified};
 use crate::rules::{self, Context, Facts, Rule};
+use crate::seal::keys::KeyRing;
 use crate::source::SourceFile;
 
 /// The annotation that allows a deliberately plaintext object; its value is
@@ -23,9 +26,11 @@ pub struct Judged {
     pub findings: Vec<Finding>,
     /// Findings an allowance covered, with the allowance's reason.
     pub allowed: Vec<(Finding, String)>,
+    /// Sealed values that a private key opened.
+    pub verified: Vec<Verified>,
     /// The file's text with secret values masked, for snippets; only made when
     /// asked for and when there is something to show.
-    pub snippet_source: Option<String>,
+    pub snippet_source: Option<Masked>,
 }
 
 /// What judging needs besides the file: settings that hold for the whole run.
@@ -37,6 +42,8 @@ pub struct Judge<'a> {
     pub cert_modulus_bytes: &'a (dyn Fn(&SourceFile) -> Option<usize> + Sync),
     /// The namespace a kustomization gives a file, if any.
     pub kustomize_namespace: &'a (dyn Fn(&SourceFile) -> Option<String> + Sync),
+    /// The controller's private keys, to prove that sealed values decrypt.
+    pub keys: Option<&'a KeyRing>,
 }
 
 impl Judge<'_> {
@@ -47,6 +54,7 @@ impl Judge<'_> {
             snippets,
             cert_modulus_bytes: &|_| None,
             kustomize_namespace: &|_| None,
+            keys: None,
         }
     }
 }
@@ -128,6 +136,9 @@ fn judge_unguarded(file: &SourceFile, judge: &Judge<'_>) -> Judged {
         for object in Object::root(&doc.root).with_items() {
             let mut found = Vec::new();
             rules::judge_object(&object, &cx, &mut found);
+            if let Some(keys) = judge.keys {
+                sealed_undecryptable::check(&object, &cx, keys, &mut found, &mut judged.verified);
+            }
             let annotation = annotation_allowance(&object);
             for finding in found {
                 match annotation {

@@ -17,13 +17,14 @@ use crate::fix::kustomize;
 use crate::report::{self, OutputFormat, Report};
 use crate::rules::Rule;
 use crate::seal::cert::{LoadOptions, SealingKey};
+use crate::seal::keys::KeyRing;
 use crate::source::SourceFile;
 use crate::source::walk::{self, Found, WalkOptions};
 
 pub fn run(args: &CheckArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let workspace = Workspace::open(&args.paths, global)?;
     let snippets = args.format == OutputFormat::Human;
-    let report = scan(&workspace, args.no_ignore, snippets)?;
+    let report = scan(&workspace, args.no_ignore, snippets, &args.private_key)?;
     report::print(&report, args.format, style(global)).into_diagnostic()?;
     Ok(exit_code(&report))
 }
@@ -38,7 +39,13 @@ pub fn exit_code(report: &Report) -> ExitCode {
 
 /// Walks the workspace's roots, judging every file on the walker's threads.
 /// Fails (exit 2) only when a configured certificate cannot be read.
-pub fn scan(workspace: &Workspace, no_ignore: bool, snippets: bool) -> miette::Result<Report> {
+pub fn scan(
+    workspace: &Workspace,
+    no_ignore: bool,
+    snippets: bool,
+    private_keys: &[PathBuf],
+) -> miette::Result<Report> {
+    let keys = load_keys(workspace, private_keys)?;
     let options = WalkOptions {
         no_ignore,
         max_file_size: workspace.config.max_file_size,
@@ -65,6 +72,7 @@ pub fn scan(workspace: &Workspace, no_ignore: bool, snippets: bool) -> miette::R
         snippets,
         cert_modulus_bytes: &cert_modulus_bytes,
         kustomize_namespace: &kustomize_namespace,
+        keys: keys.as_ref(),
     };
     let collected = Mutex::new(Report::default());
     let select = |shown: &str| workspace.config.selects(&workspace.config_path(shown));
@@ -109,6 +117,21 @@ pub fn scan(workspace: &Workspace, no_ignore: bool, snippets: bool) -> miette::R
     Ok(report)
 }
 
+/// The private keys from the command line and the config, or `None` when
+/// neither names any.
+pub fn load_keys(workspace: &Workspace, cli: &[PathBuf]) -> miette::Result<Option<KeyRing>> {
+    let paths: Vec<&PathBuf> = cli.iter().chain(&workspace.config.private_keys).collect();
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut ring = KeyRing::new();
+    for path in paths {
+        ring.load_file(path).map_err(|e| miette!("{e}"))?;
+    }
+    log::info!("{} private keys loaded", ring.keys().len());
+    Ok(Some(ring))
+}
+
 /// The modulus size of every certificate the config names, for
 /// `sealed-key-mismatch`. Expiry does not matter for checking what was sealed.
 fn certificate_sizes(config: &Config) -> miette::Result<HashMap<PathBuf, usize>> {
@@ -147,6 +170,7 @@ pub fn merge(report: &mut Report, path: String, judged: Judged) {
     }
     report.allowed += judged.allowed.len();
     report.findings.extend(judged.findings);
+    report.verified.extend(judged.verified);
     if let Some(source) = judged.snippet_source {
         report.snippet_sources.insert(path, source);
     }

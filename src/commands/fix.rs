@@ -20,7 +20,7 @@ use crate::seal::scope::Scope;
 
 pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let workspace = Workspace::open(&args.paths, global)?;
-    let before = check::scan(&workspace, args.no_ignore, false)?;
+    let before = check::scan(&workspace, args.no_ignore, false, &[])?;
     let targets: BTreeSet<&str> = before
         .findings
         .iter()
@@ -80,7 +80,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let mut after = if args.dry_run {
         before
     } else {
-        check::scan(&workspace, args.no_ignore, true)?
+        check::scan(&workspace, args.no_ignore, true, &[])?
     };
     after.findings.extend(problems);
     after.sort();

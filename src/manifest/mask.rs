@@ -5,7 +5,10 @@
 //! `data` and `stringData` entries, a SealedSecret template's `data`, last-applied
 //! annotations (they hold the whole original object), kustomize literals, and
 //! every document that did not parse (nothing is known about what it holds).
-//! Masking replaces bytes one for one, so offsets and lines stay valid.
+//! A masked value shows as `********` (a sealed value, which is not secret but
+//! long and meaningless to a reader, as `<sealed>`), on each line it covered, so
+//! the snippet keeps its lines. Masking shortens the text; [`Masked::offset`]
+//! maps an offset in the file to the same place in the masked copy.
 
 use std::ops::Range;
 
@@ -18,27 +21,107 @@ const LAST_APPLIED: [&str; 2] = [
     "kubecfg.ksonnet.io/last-applied-configuration",
 ];
 
-/// The file's text with every possibly secret value replaced by `*`.
-pub fn masked_text(file: &ManifestFile<'_>) -> String {
-    let mut ranges = Vec::new();
+/// A masked copy of a file's text.
+#[derive(Clone, Debug, Default)]
+pub struct Masked {
+    pub text: String,
+    /// `(offset in the file, bytes removed before it)` at the end of every
+    /// shortened stretch, in file order.
+    removed: Vec<(usize, usize)>,
+}
+
+impl Masked {
+    /// Where byte `offset` of the file is in the masked text. Offsets inside a
+    /// masked value map to its end.
+    pub fn offset(&self, offset: usize) -> usize {
+        let i = self.removed.partition_point(|(at, _)| *at <= offset);
+        let before = if i == 0 { 0 } else { self.removed[i - 1].1 };
+        offset.saturating_sub(before).min(self.text.len())
+    }
+}
+
+/// The file's text with every possibly secret value masked.
+pub fn masked_text(file: &ManifestFile<'_>) -> Masked {
+    let mut ranges: Vec<(Range<usize>, &[u8])> = Vec::new();
     for doc in &file.documents {
         for object in Object::root(&doc.root).with_items() {
-            secret_ranges(&object, &mut ranges);
+            let mut secret = Vec::new();
+            secret_ranges(&object, &mut secret);
+            ranges.extend(secret.into_iter().map(|r| (r, &b"********"[..])));
+            let mut sealed = Vec::new();
+            sealed_ranges(&object, &mut sealed);
+            ranges.extend(sealed.into_iter().map(|r| (r, &b"<sealed>"[..])));
         }
     }
-    ranges.extend(file.broken.iter().map(|b| b.chunk.clone()));
-    let mut bytes = file.text.as_bytes().to_vec();
-    for range in ranges {
-        let end = range.end.min(bytes.len());
-        for b in &mut bytes[range.start.min(end)..end] {
-            if !matches!(b, b'\n' | b'\r') {
-                *b = b'*';
-            }
+    ranges.extend(
+        file.broken
+            .iter()
+            .map(|b| (b.chunk.clone(), &b"********"[..])),
+    );
+    ranges.sort_by_key(|(r, _)| r.start);
+
+    let text = file.text.as_bytes();
+    let mut out = Vec::with_capacity(text.len());
+    let mut removed = Vec::new();
+    let mut total = 0;
+    let mut at = 0;
+    for (range, marker) in ranges {
+        // Ranges can nest (an alias repeats a value); the outer one wins.
+        let start = range.start.max(at).min(text.len());
+        let end = range.end.min(text.len());
+        if start >= end {
+            continue;
         }
+        out.extend_from_slice(&text[at..start]);
+        let mut line_start = start;
+        while line_start < end {
+            let line_end = text[line_start..end]
+                .iter()
+                .position(|b| matches!(b, b'\n' | b'\r'))
+                .map_or(end, |i| line_start + i);
+            let kept = marker.len().min(line_end - line_start);
+            out.extend_from_slice(&marker[..kept]);
+            total += line_end - line_start - kept;
+            removed.push((line_end, total));
+            let next = text[line_end..end]
+                .iter()
+                .take_while(|b| matches!(b, b'\n' | b'\r'))
+                .count();
+            out.extend_from_slice(&text[line_end..line_end + next]);
+            line_start = line_end + next;
+        }
+        at = end;
     }
-    // Only whole characters were replaced, by ASCII, so the text is still UTF-8;
-    // the lossy conversion is a guard, never a path taken.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    out.extend_from_slice(&text[at..]);
+    // Only whole characters were cut out and only ASCII was written, so the
+    // text is still UTF-8; the lossy conversion is a guard, never a path taken.
+    let text = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Masked { text, removed }
+}
+
+/// The byte ranges of sealed values (`encryptedData` items, legacy `spec.data`).
+fn sealed_ranges(object: &Object<'_>, out: &mut Vec<Range<usize>>) {
+    if object.kind() != Some("SealedSecret") {
+        return;
+    }
+    if let Some(map) = object
+        .node
+        .at(&["spec", "encryptedData"])
+        .and_then(Node::as_map)
+    {
+        out.extend(
+            map.iter()
+                .filter_map(|(_, v)| v.as_scalar().map(|_| v.span.clone())),
+        );
+    }
+    if let Some(data) = object
+        .node
+        .at(&["spec", "data"])
+        .filter(|d| d.as_scalar().is_some())
+    {
+        out.push(data.span.clone());
+    }
 }
 
 /// The byte ranges of values in an object that may be secret.
@@ -79,9 +162,14 @@ mod tests {
         let text = "apiVersion: v1\nkind: Secret\ndata:\n  password: aHVudGVyMg==\nstringData:\n  token: |\n    abc\n    déf\n";
         let file = parse(text.as_bytes(), Format::Yaml).unwrap();
         let masked = super::masked_text(&file);
-        assert_eq!(masked.len(), text.len());
-        assert_eq!(masked.lines().count(), text.lines().count());
-        assert!(masked.contains("  password: ************\n"));
+        assert_eq!(masked.text.lines().count(), text.lines().count());
+        assert!(masked.text.contains("  password: ********\n"));
+        let key = text.find("stringData").unwrap();
+        assert_eq!(
+            &masked.text[masked.offset(key)..masked.offset(key) + 10],
+            "stringData"
+        );
+        let masked = masked.text;
         assert!(!masked.contains("abc") && !masked.contains("d\u{e9}f"));
         assert!(masked.contains("kind: Secret"));
     }
@@ -91,7 +179,7 @@ mod tests {
         let text = "apiVersion: v1\nkind: Secret\ndata: {a: [\n---\nkind: ConfigMap\n";
         let file = parse(text.as_bytes(), Format::Yaml).unwrap();
         assert_eq!(file.broken.len(), 1);
-        let masked = super::masked_text(&file);
+        let masked = super::masked_text(&file).text;
         assert!(!masked.contains("Secret"));
         assert!(masked.ends_with("---\nkind: ConfigMap\n"));
     }
@@ -100,7 +188,7 @@ mod tests {
     fn hides_template_data_and_last_applied() {
         let text = "kind: SealedSecret\nmetadata:\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":{\"a\":\"c2VjcmV0\"}}'\nspec:\n  template:\n    data:\n      url: postgres://u:pw@h\n";
         let file = parse(text.as_bytes(), Format::Yaml).unwrap();
-        let masked = super::masked_text(&file);
+        let masked = super::masked_text(&file).text;
         assert!(
             !masked.contains("c2VjcmV0") && !masked.contains("pw@h"),
             "{masked}"

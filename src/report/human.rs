@@ -29,8 +29,16 @@ pub fn write(out: &mut dyn Write, report: &Report, style: Style) -> io::Result<(
             finding,
             message: escape_for_terminal(&finding.message),
             help: finding.help.as_deref().map(escape_for_terminal),
-            source: source.map(|text| {
-                NamedSource::new(escape_for_terminal(&finding.path), mask_control_chars(text))
+            // The label's span is in file offsets; the snippet is the masked copy.
+            span: source.zip(finding.span.as_ref()).map(|(masked, span)| {
+                let start = masked.offset(span.start);
+                start..masked.offset(span.end).max(start)
+            }),
+            source: source.map(|masked| {
+                NamedSource::new(
+                    escape_for_terminal(&finding.path),
+                    mask_control_chars(&masked.text),
+                )
             }),
         };
         let mut rendered = String::new();
@@ -66,11 +74,17 @@ fn summary(report: &Report) -> String {
         }
     }
     let files = plural(report.files, "file");
-    let allowed = if report.allowed > 0 {
+    let mut allowed = if report.allowed > 0 {
         format!(", {} allowed", report.allowed)
     } else {
         String::new()
     };
+    if !report.verified.is_empty() {
+        allowed.push_str(&format!(
+            ", {} sealed values verified",
+            report.verified.len()
+        ));
+    }
     if parts.is_empty() {
         format!("seal-guard: no findings in {files} checked{allowed}")
     } else {
@@ -92,6 +106,7 @@ struct Shown<'a> {
     finding: &'a Finding,
     message: String,
     help: Option<String>,
+    span: Option<std::ops::Range<usize>>,
     source: Option<NamedSource<String>>,
 }
 
@@ -136,7 +151,7 @@ impl Diagnostic for Shown<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
-        let span = self.finding.span.clone()?;
+        let span = self.span.clone()?;
         let label = LabeledSpan::new(
             Some(self.finding.rule.id().to_owned()),
             span.start,

@@ -21,7 +21,17 @@ pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             "notes": report.count(Severity::Note),
             "fixable": report.findings.iter().filter(|f| f.fixable).count(),
             "allowed": report.allowed,
+            "verified": report.verified.len(),
         },
+        "verified": report.verified.iter().map(|v| json!({
+            "path": v.path,
+            "line": v.line,
+            "kind": "SealedSecret",
+            "name": v.name,
+            "namespace": v.namespace,
+            "item": v.item,
+            "key": v.key,
+        })).collect::<Vec<_>>(),
     });
     serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::finding::{Finding, Severity};
+use crate::manifest::mask::Masked;
+use crate::rules::sealed_undecryptable::Verified;
 
 pub use escape::{escape_for_terminal, mask_control_chars};
 
@@ -39,7 +41,9 @@ pub struct Report {
     /// How many files were judged.
     pub files: usize,
     /// Masked file texts by path, for snippets (human format only).
-    pub snippet_sources: HashMap<String, String>,
+    pub snippet_sources: HashMap<String, Masked>,
+    /// Sealed values that a private key opened, sorted like findings.
+    pub verified: Vec<Verified>,
 }
 
 impl Report {

@@ -13,6 +13,7 @@ pub mod sealed_key_mismatch;
 pub mod sealed_malformed;
 pub mod sealed_plaintext_leak;
 pub mod sealed_scope_mismatch;
+pub mod sealed_undecryptable;
 
 use serde::Serialize;
 
@@ -51,11 +52,16 @@ impl Facts<'static> {
 
 impl Context<'_> {
     /// A finding of `rule` pointing at byte `offset` of the text; its snippet
-    /// label covers the rest of that line.
+    /// label covers the word there (a key, usually).
     pub fn finding(&self, rule: Rule, offset: usize, message: String) -> Finding {
         let (line, column) = self.lines.position(self.text, offset);
         let rest = &self.text.as_bytes()[offset.min(self.text.len())..];
-        let len = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+        let len = rest
+            .iter()
+            .position(|b| matches!(b, b':' | b'\r' | b'\n' | b' ' | b'\t' | b',' | b'}' | b']'))
+            .unwrap_or(rest.len())
+            .max(1)
+            .min(rest.len());
         let mut finding = Finding::new(rule, self.path, line, column, message);
         finding.span = Some(offset..offset + len);
         finding
