@@ -58,8 +58,33 @@ pub enum Command {
     Fix(FixArgs),
     /// Seal Secrets from a file or stdin and print SealedSecrets (offline kubeseal).
     Seal(SealArgs),
+    /// Re-encrypt every SealedSecret to a new certificate with the old private
+    /// keys (key rotation), offline and in place.
+    #[command(after_help = EXIT_CODES)]
+    Reseal(ResealArgs),
     /// List the rules with their ids and one-line descriptions.
     Rules,
+}
+
+#[derive(Debug, Args)]
+pub struct ResealArgs {
+    /// Files and folders to reseal (default: the current folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// A private key that opens the current values (repeatable); see `check --private-key`.
+    #[arg(long, value_name = "FILE")]
+    pub private_key: Vec<PathBuf>,
+    #[command(flatten)]
+    pub cert: CertArgs,
+    /// Report what would be resealed, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format for problems found.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Also reseal files that .gitignore, .ignore and git's excludes hide.
+    #[arg(long)]
+    pub no_ignore: bool,
 }
 
 /// Where the sealing certificate comes from on the command line.

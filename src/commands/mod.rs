@@ -4,6 +4,7 @@
 pub mod check;
 pub mod fix;
 mod progress;
+pub mod reseal;
 pub mod rules;
 pub mod seal;
 
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Check(args) => check::run(args, &cli.global),
         Command::Fix(args) => fix::run(args, &cli.global),
         Command::Seal(args) => seal::run(args, &cli.global),
+        Command::Reseal(args) => reseal::run(args, &cli.global),
         Command::Rules => rules::run(),
     }
 }

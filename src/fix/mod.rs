@@ -11,6 +11,7 @@
 pub mod build;
 pub mod emit;
 pub mod kustomize;
+pub mod reseal;
 pub mod write;
 
 use std::ops::Range;
