@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
@@ -89,7 +90,7 @@ pub fn commit(root: &Path, message: &str, offset: i64) -> String {
 /// `git` run in `dir` with no global or system configuration, a fixed identity,
 /// and none of the variables a surrounding git (a hook) might have set.
 pub fn git_command(dir: &Path) -> Command {
-    let mut command = Command::new("git");
+    let mut command = Command::new(git_program());
     command
         .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -104,6 +105,19 @@ pub fn git_command(dir: &Path) -> Command {
         .env_remove("GIT_OBJECT_DIRECTORY")
         .env_remove("SEAL_GUARD");
     command
+}
+
+/// The `git` program on this process's PATH, found once, so that a test may give
+/// git (and the hooks it runs) another PATH.
+fn git_program() -> &'static Path {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        let path = std::env::var_os("PATH").expect("PATH is set");
+        std::env::split_paths(&path)
+            .map(|folder| folder.join("git"))
+            .find(|candidate| candidate.is_file())
+            .expect("git is installed")
+    })
 }
 
 /// Runs `git args` in `dir`, asserts it succeeded, and returns its standard output.
