@@ -6,5 +6,6 @@
 //! planned edits. [`seal`] holds all the cryptography.
 
 pub mod finding;
+pub mod hook;
 pub mod rules;
 pub mod source;
