@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod fix;
+pub mod hook;
 mod logging;
 pub mod manifest;
 pub mod report;

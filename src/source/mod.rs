@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+pub mod git;
 pub mod walk;
 
 /// Where the bytes of a [`SourceFile`] were read from.
