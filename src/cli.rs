@@ -10,7 +10,7 @@ use crate::report::OutputFormat;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  nothing of error severity was found (or fixed everything)
-  1  findings of error severity remain (or fix changed or refused files)
+  1  findings of error severity remain (fix --staged: a file was changed or refused)
   2  seal-guard could not do its job (bad flag, unreadable config, I/O error)";
 
 /// Keeps plaintext Kubernetes Secrets out of git: finds them, seals them into
@@ -64,6 +64,26 @@ pub enum Command {
     Reseal(ResealArgs),
     /// List the rules with their ids and one-line descriptions.
     Rules,
+    /// Install the git pre-commit hook that runs `seal-guard check --staged`.
+    InstallHook(InstallHookArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// Replace a different existing hook, keeping it beside the new one as a backup.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +128,11 @@ pub struct FixArgs {
     /// List what would be sealed, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Seal the staged files into the working tree and stage the result; files
+    /// that are partially staged are refused. Exits 1 whenever it changed or
+    /// refused a file, so a pre-commit hook stops for a review.
+    #[arg(long, conflicts_with = "no_ignore")]
+    pub staged: bool,
     #[command(flatten)]
     pub cert: CertArgs,
     /// Output format for what is left to report afterwards.
@@ -166,6 +191,18 @@ pub struct CheckArgs {
     /// Also check files that .gitignore, .ignore and git's excludes hide.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Judge the staged content (the index), not the working tree: what the
+    /// commit being made will hold. For the pre-commit hook.
+    #[arg(long, conflicts_with_all = ["since", "no_ignore"])]
+    pub staged: bool,
+    /// Judge only the files changed between the merge base of REV and HEAD, with
+    /// their content at HEAD. For CI on a pull request.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Report every plaintext Secret ever committed (after REV's merge base with
+    /// --since), once per blob, with the commit that added it.
+    #[arg(long, conflicts_with = "staged")]
+    pub history: bool,
     /// A controller private key (PEM, the controller's key Secret, or the
     /// `kubectl get secret -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`
     /// backup), to prove every sealed value decrypts. Repeatable.

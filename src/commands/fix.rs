@@ -7,20 +7,25 @@ use std::process::ExitCode;
 use miette::{IntoDiagnostic, miette};
 use rayon::prelude::*;
 
+use super::check::{self, Scanner};
 use super::progress::Progress;
-use super::{EXIT_FAILURE, Workspace, check, style};
+use super::{EXIT_FAILURE, EXIT_FINDINGS, Workspace, style};
 use crate::cli::{CertArgs, FixArgs, GlobalArgs};
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::fix::{self, FileSettings, Plan, kustomize, write};
-use crate::report::{self, escape_for_terminal};
+use crate::report::{self, OutputFormat, escape_for_terminal};
 use crate::rules::Rule;
 use crate::seal::cert::{LoadOptions, SealingKey};
 use crate::seal::scope::Scope;
 
 pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let workspace = Workspace::open(&args.paths, global)?;
-    let before = check::scan(&workspace, args.no_ignore, false, &[])?;
+    let scanner = Scanner::new(&workspace, args.format == OutputFormat::Human, &[])?;
+    if args.staged {
+        return run_staged(args, global, &workspace, &scanner);
+    }
+    let before = scanner.walk(args.no_ignore);
     let targets: BTreeSet<&str> = before
         .findings
         .iter()
@@ -34,7 +39,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
         .par_iter()
         .map(|path| {
             let disk = workspace.base.join(path);
-            let outcome = fix_file(
+            let outcome = read_and_fix(
                 &workspace,
                 &certs,
                 args.cert.cert.as_deref(),
@@ -80,7 +85,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let mut after = if args.dry_run {
         before
     } else {
-        check::scan(&workspace, args.no_ignore, true, &[])?
+        scanner.walk(args.no_ignore)
     };
     after.findings.extend(problems);
     after.sort();
@@ -92,7 +97,7 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
 }
 
 /// Plans one file and, unless this is a dry run, writes it.
-fn fix_file(
+fn read_and_fix(
     workspace: &Workspace,
     certs: &HashMap<PathBuf, SealingKey>,
     cli_cert: Option<&Path>,
@@ -100,10 +105,22 @@ fn fix_file(
     disk: &Path,
     dry_run: bool,
 ) -> (String, Plan, Option<std::io::Error>) {
-    let bytes = match std::fs::read(disk) {
-        Ok(bytes) => bytes,
-        Err(e) => return (path.to_owned(), Plan::default(), Some(e)),
-    };
+    match std::fs::read(disk) {
+        Ok(bytes) => fix_file(workspace, certs, cli_cert, path, disk, bytes, dry_run),
+        Err(e) => (path.to_owned(), Plan::default(), Some(e)),
+    }
+}
+
+/// Plans one file from its bytes and, unless this is a dry run, writes it.
+fn fix_file(
+    workspace: &Workspace,
+    certs: &HashMap<PathBuf, SealingKey>,
+    cli_cert: Option<&Path>,
+    path: &str,
+    disk: &Path,
+    bytes: Vec<u8>,
+    dry_run: bool,
+) -> (String, Plan, Option<std::io::Error>) {
     let config = &workspace.config;
     let config_path = workspace.config_path(path);
     let settings = || -> Result<FileSettings<'_>, String> {
@@ -133,6 +150,101 @@ fn fix_file(
         error = Some(e);
     }
     (path.to_owned(), plan, error)
+}
+
+/// `fix --staged`: seal the staged files that hold plaintext Secrets, in the
+/// working tree, and stage the result. Only files whose working-tree copy equals
+/// the staged one are touched: rewriting a partially staged file would stage its
+/// unstaged part too. Exits 1 whenever a file was changed or refused, so that
+/// the commit stops and the person reviews the result.
+fn run_staged(
+    args: &FixArgs,
+    global: &GlobalArgs,
+    workspace: &Workspace,
+    scanner: &Scanner<'_>,
+) -> miette::Result<ExitCode> {
+    let repo = check::open_repo(workspace)?;
+    let staged = workspace.under_roots(repo.staged()?);
+    let before = scanner.files(staged.clone());
+    let targets: BTreeSet<&str> = before
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::PlaintextSecret)
+        .map(|f| f.path.as_str())
+        .collect();
+    let certs = load_certs(workspace, &args.cert, &targets)?;
+    let mut problems = Vec::new();
+    let mut written = Vec::new();
+    let mut refused = false;
+    for file in staged
+        .into_iter()
+        .filter(|f| targets.contains(f.path.as_str()))
+    {
+        let Some(disk) = file.disk_path.clone() else {
+            continue;
+        };
+        if !repo.worktree_matches(&file)? {
+            let mut finding = Finding::new(
+                Rule::UnsealableSecret,
+                &file.path,
+                1,
+                1,
+                "the file is partially staged (the working tree differs from the index), so it was not sealed",
+            );
+            finding.help = Some(
+                "stage the whole file (`git add`) or stash the unstaged part, then run `seal-guard fix --staged` again"
+                    .to_owned(),
+            );
+            problems.push(finding);
+            refused = true;
+            continue;
+        }
+        let (path, plan, error) = fix_file(
+            workspace,
+            &certs,
+            args.cert.cert.as_deref(),
+            &file.path,
+            &disk,
+            file.bytes,
+            args.dry_run,
+        );
+        if let Some(error) = error {
+            return Err(miette::miette!("cannot write {path}: {error}"));
+        }
+        for sealed in &plan.sealed {
+            report::notice(&format!(
+                "{} {path}:{}: Secret {} ({} scope)",
+                if args.dry_run {
+                    "would seal"
+                } else {
+                    "sealed and staged"
+                },
+                sealed.line,
+                sealed.name,
+                sealed.scope
+            ));
+        }
+        if plan.new_bytes.is_some() && !args.dry_run {
+            written.push(disk);
+        }
+        refused |= !plan.problems.is_empty();
+        problems.extend(plan.problems);
+    }
+    if !written.is_empty() {
+        repo.stage(&written)?;
+    }
+    let mut after = if args.dry_run {
+        before
+    } else {
+        scanner.files(workspace.under_roots(repo.staged()?))
+    };
+    after.findings.extend(problems);
+    after.sort();
+    report::print(&after, args.format, style(global)).into_diagnostic()?;
+    if !written.is_empty() || refused {
+        return Ok(ExitCode::from(EXIT_FINDINGS));
+    }
+    Ok(check::exit_code(&after))
 }
 
 /// The certificate for a path: the command line's, else the first matching

@@ -2,7 +2,9 @@
 //! settings, runs the library, and returns the exit code.
 
 pub mod check;
+mod docs;
 pub mod fix;
+mod install_hook;
 mod progress;
 pub mod reseal;
 pub mod rules;
@@ -31,6 +33,9 @@ pub fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Seal(args) => seal::run(args, &cli.global),
         Command::Reseal(args) => reseal::run(args, &cli.global),
         Command::Rules => rules::run(),
+        Command::InstallHook(args) => install_hook::run(args, &cli.global),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man => docs::man(),
     }
 }
 
@@ -107,6 +112,24 @@ impl Workspace {
         })
     }
 
+    /// The files among `files` (from git, with paths relative to the repository
+    /// root) that lie under one of the roots given on the command line.
+    pub fn under_roots(
+        &self,
+        files: Vec<crate::source::SourceFile>,
+    ) -> Vec<crate::source::SourceFile> {
+        let Some(repo_root) = &self.repo_root else {
+            return files;
+        };
+        files
+            .into_iter()
+            .filter(|f| {
+                let path = repo_root.join(&f.path);
+                self.roots.iter().any(|r| path.starts_with(r))
+            })
+            .collect()
+    }
+
     /// A shown path (relative to `base`) made relative to the config's folder,
     /// for matching the config's globs.
     pub fn config_path<'p>(&self, shown: &'p str) -> std::borrow::Cow<'p, str> {
@@ -123,9 +146,9 @@ impl Workspace {
 
 /// The working-tree root of the git repository holding `dir`, if any.
 fn find_repo_root(dir: &Path) -> Option<PathBuf> {
-    let repo = git2::Repository::discover(dir).ok()?;
-    let workdir = repo.workdir()?;
-    std::fs::canonicalize(workdir).ok()
+    crate::source::git::Repo::discover(dir)
+        .ok()
+        .map(|repo| repo.workdir().to_path_buf())
 }
 
 /// How to print for this run.

@@ -46,7 +46,7 @@ pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
 
     // Every file holding a SealedSecret: a scan with the keys lists them all,
     // openable or not.
-    let scanned = check::scan(&workspace, args.no_ignore, false, &args.private_key)?;
+    let scanned = check::Scanner::new(&workspace, false, &args.private_key)?.walk(args.no_ignore);
     let mut files: Vec<&str> = scanned
         .verified
         .iter()

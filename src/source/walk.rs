@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::git::Repo;
 use super::{Origin, SourceFile};
 use crate::manifest::Format;
 
@@ -167,38 +168,25 @@ fn tracked_but_unseen(
     roots: &[PathBuf],
     seen: &HashSet<PathBuf>,
 ) -> Vec<PathBuf> {
-    let Ok(repo) = git2::Repository::open(repo_root) else {
-        return Vec::new();
+    let tracked = match Repo::discover(repo_root).and_then(|repo| repo.tracked()) {
+        Ok(tracked) => tracked,
+        Err(e) => {
+            log::warn!("cannot list tracked files, so ignored tracked files are not checked: {e}");
+            return Vec::new();
+        }
     };
-    let Ok(index) = repo.index() else {
-        return Vec::new();
-    };
-    let roots: Vec<PathBuf> = roots
-        .iter()
-        .filter_map(|r| std::path::absolute(r).ok())
-        .collect();
-    index
-        .iter()
-        .filter_map(|entry| {
-            let relative = path_from_bytes(&entry.path)?;
-            let path = repo_root.join(relative);
-            let name = path.file_name()?.to_string_lossy();
-            Format::of_path(&name)?;
-            let under_a_root = roots.iter().any(|r| path.starts_with(r));
-            (under_a_root && !seen.contains(&path) && path.is_file()).then_some(path)
+    tracked
+        .disk_paths()
+        .filter(|path| {
+            let manifest = path
+                .file_name()
+                .is_some_and(|n| Format::of_path(&n.to_string_lossy()).is_some());
+            manifest
+                && roots.iter().any(|r| path.starts_with(r))
+                && !seen.contains(path)
+                && path.is_file()
         })
         .collect()
-}
-
-#[cfg(unix)]
-fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
-    Some(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
-}
-
-#[cfg(not(unix))]
-fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
-    std::str::from_utf8(bytes).ok().map(PathBuf::from)
 }
 
 /// `path` relative to `base` when it is under it, `/`-separated, lossy for names
