@@ -308,6 +308,9 @@ mod tests {
             .remove(0)
     }
 
+    // Plaintexts are compared with `assert!`, not `assert_eq!`, so that a failing test
+    // does not print one. The habit matters more than these dummy values.
+
     #[test]
     fn a_sealed_value_has_the_documented_layout() {
         let blob = seal(&sealing_2048(), b"ns/name", b"123456789").unwrap();
@@ -322,7 +325,12 @@ mod tests {
         let (sealing, opening) = (sealing_2048(), opening_2048());
         for plaintext in [&b""[..], b"x", &[0u8; 1000][..]] {
             let blob = seal(&sealing, b"ns/name", plaintext).unwrap();
-            assert_eq!(*open(&opening, b"ns/name", &blob).unwrap(), plaintext);
+            let opened = open(&opening, b"ns/name", &blob).unwrap();
+            assert!(
+                *opened == plaintext,
+                "a {}-byte value did not round-trip",
+                plaintext.len()
+            );
             for wrong in [&b"ns"[..], b"", b"ns/other", b"other/name"] {
                 assert_eq!(open(&opening, wrong, &blob), Err(OpenError::Rsa));
             }
@@ -344,7 +352,7 @@ mod tests {
         assert!(value.starts_with("AQ"), "2048-bit prefix 0x0100");
         assert_eq!(value.len() % 4, 0);
         let blob = decode_base64(&value).unwrap();
-        assert_eq!(*open(&opening_2048(), b"a/b", &blob).unwrap(), *b"hello");
+        assert!(*open(&opening_2048(), b"a/b", &blob).unwrap() == *b"hello");
     }
 
     #[test]
@@ -399,7 +407,7 @@ mod tests {
     #[test]
     fn opens_an_aes_128_session_key_like_go() {
         let blob = blob_with_session_key(&[7; 16], b"short key");
-        assert_eq!(*open(&opening_2048(), b"l", &blob).unwrap(), *b"short key");
+        assert!(*open(&opening_2048(), b"l", &blob).unwrap() == *b"short key");
     }
 
     #[test]
