@@ -36,10 +36,10 @@ use super::keys::DecryptionKey;
 use super::oaep;
 
 /// Length of the AES-GCM tag at the end of every blob.
-pub const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 /// The lengths of R a validator accepts: 1024- to 16384-bit keys. kubeseal's own keys
 /// are 4096-bit (512 bytes); anything outside this range is not a sealed value.
-pub const RSA_LEN_RANGE: RangeInclusive<usize> = 128..=2048;
+pub(crate) const RSA_LEN_RANGE: RangeInclusive<usize> = 128..=2048;
 
 const PREFIX_LEN: usize = 2;
 const SESSION_KEY_LEN: usize = 32;
@@ -52,8 +52,9 @@ const GO_STD_ENCODING: GeneralPurpose = GeneralPurpose::new(
     PAD.with_decode_allow_trailing_bits(true),
 );
 
-/// Seals `plaintext` for the holder of `key`'s private half under `label`, with a fresh
-/// session key. Two calls never return the same blob.
+/// Seals `plaintext` for the holder of `key`'s private half under `label`. Every call
+/// draws a fresh session key and OAEP seed, so sealing one value twice gives unrelated
+/// blobs (which is why re-sealing always shows up as a diff).
 pub fn seal(key: &SealingKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
     let mut session_key = Zeroizing::new([0u8; SESSION_KEY_LEN]);
     getrandom::fill(&mut *session_key).map_err(SealError::Random)?;
@@ -183,8 +184,8 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Checks what can be checked without a key: a prefix within [`RSA_LEN_RANGE`] and
-    /// room for R and a GCM tag after it.
+    /// Checks what can be checked without a key: a length prefix of 128 to 2048 bytes,
+    /// and room for that much RSA ciphertext and a GCM tag after it.
     pub fn parse(blob: &[u8]) -> Result<Layout, ValueError> {
         let Some((prefix, rest)) = blob.split_first_chunk::<PREFIX_LEN>() else {
             return Err(ValueError::TooShort {
