@@ -16,7 +16,9 @@
 //! [`super::keys::KeyRing`]), or anything about the object that holds the value.
 //!
 //! Errors here never carry the value, the session key or the plaintext; plaintext is
-//! only ever returned in a [`Zeroizing`] buffer, whose `Debug` shows nothing.
+//! only ever returned in a [`Zeroizing`] buffer, whose `Debug` shows nothing. Session
+//! keys live in `Zeroizing` buffers too, and the AES key schedules built from them are
+//! wiped on drop (aes-gcm's `zeroize` feature).
 
 use std::borrow::Cow;
 use std::ops::RangeInclusive;
