@@ -238,11 +238,13 @@ fn every_vector_value_opens_under_its_strict_label_only() {
                     Err(OpenError::Rsa),
                     "{what} opened under label {wrong:?}"
                 );
-                assert!(
-                    ring.open(wrong.as_bytes(), &blob).is_none(),
-                    "{what}: {wrong:?}"
-                );
             }
+            // The ring tries its keys with the same `open`; one wrong label shows that it
+            // reports none rather than an error (each RSA-4096 attempt costs, on CI too).
+            assert!(
+                ring.open(case.namespace.as_bytes(), &blob).is_none(),
+                "{what}"
+            );
             opened += 1;
         }
     }
