@@ -24,7 +24,7 @@ use super::pem;
 
 /// Keys below this size are refused for sealing. kubeseal itself enforces no minimum;
 /// the controller has generated 4096-bit keys by default since its first release.
-pub const MIN_SEALING_KEY_BITS: usize = 2048;
+pub(crate) const MIN_SEALING_KEY_BITS: usize = 2048;
 
 /// rsaEncryption, the one key algorithm Go's x509 hands to kubeseal as RSA.
 pub(crate) const RSA_ENCRYPTION: ObjectIdentifier =

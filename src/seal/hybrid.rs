@@ -16,7 +16,9 @@
 //! [`super::keys::KeyRing`]), or anything about the object that holds the value.
 //!
 //! Errors here never carry the value, the session key or the plaintext; plaintext is
-//! only ever returned in a [`Zeroizing`] buffer, whose `Debug` shows nothing.
+//! only ever returned in a [`Zeroizing`] buffer, whose `Debug` shows nothing. Session
+//! keys live in `Zeroizing` buffers too, and the AES key schedules built from them are
+//! wiped on drop (aes-gcm's `zeroize` feature).
 
 use std::borrow::Cow;
 use std::ops::RangeInclusive;
@@ -27,19 +29,19 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm};
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, PAD};
-use getrandom::SysRng;
 use rsa::Oaep;
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::cert::SealingKey;
 use super::keys::DecryptionKey;
+use super::oaep;
 
 /// Length of the AES-GCM tag at the end of every blob.
-pub const TAG_LEN: usize = 16;
+pub(crate) const TAG_LEN: usize = 16;
 /// The lengths of R a validator accepts: 1024- to 16384-bit keys. kubeseal's own keys
 /// are 4096-bit (512 bytes); anything outside this range is not a sealed value.
-pub const RSA_LEN_RANGE: RangeInclusive<usize> = 128..=2048;
+pub(crate) const RSA_LEN_RANGE: RangeInclusive<usize> = 128..=2048;
 
 const PREFIX_LEN: usize = 2;
 const SESSION_KEY_LEN: usize = 32;
@@ -52,19 +54,13 @@ const GO_STD_ENCODING: GeneralPurpose = GeneralPurpose::new(
     PAD.with_decode_allow_trailing_bits(true),
 );
 
-/// Seals `plaintext` for the holder of `key`'s private half under `label`, with a fresh
-/// session key. Two calls never return the same blob.
+/// Seals `plaintext` for the holder of `key`'s private half under `label`. Every call
+/// draws a fresh session key and OAEP seed, so sealing one value twice gives unrelated
+/// blobs (which is why re-sealing always shows up as a diff).
 pub fn seal(key: &SealingKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
     let mut session_key = Zeroizing::new([0u8; SESSION_KEY_LEN]);
     getrandom::fill(&mut *session_key).map_err(SealError::Random)?;
-    let wrapped = key
-        .rsa()
-        .encrypt(
-            &mut SysRng,
-            Oaep::<Sha256>::new_with_label(label),
-            &*session_key,
-        )
-        .map_err(SealError::Rsa)?;
+    let wrapped = oaep::encrypt(key.rsa(), label, &*session_key).map_err(SealError::Random)?;
     // `SealingKey` holds at most an 8192-bit key, so R is at most 1024 bytes.
     let wrapped_len = u16::try_from(wrapped.len()).expect("RSA ciphertext fits the u16 prefix");
 
@@ -190,8 +186,8 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Checks what can be checked without a key: a prefix within [`RSA_LEN_RANGE`] and
-    /// room for R and a GCM tag after it.
+    /// Checks what can be checked without a key: a length prefix of 128 to 2048 bytes,
+    /// and room for that much RSA ciphertext and a GCM tag after it.
     pub fn parse(blob: &[u8]) -> Result<Layout, ValueError> {
         let Some((prefix, rest)) = blob.split_first_chunk::<PREFIX_LEN>() else {
             return Err(ValueError::TooShort {
@@ -236,8 +232,6 @@ impl Layout {
 pub enum SealError {
     #[error("the operating system's random source failed: {0}")]
     Random(getrandom::Error),
-    #[error("RSA-OAEP encryption failed: {0}")]
-    Rsa(rsa::Error),
     #[error("a {len}-byte value is too long for AES-GCM")]
     TooLong { len: usize },
 }
@@ -288,6 +282,7 @@ pub enum OpenError {
 
 #[cfg(test)]
 mod tests {
+    use getrandom::SysRng;
     use rsa::traits::RandomizedEncryptor;
 
     use super::*;
@@ -308,6 +303,9 @@ mod tests {
             .remove(0)
     }
 
+    // Plaintexts are compared with `assert!`, not `assert_eq!`, so that a failing test
+    // does not print one. The habit matters more than these dummy values.
+
     #[test]
     fn a_sealed_value_has_the_documented_layout() {
         let blob = seal(&sealing_2048(), b"ns/name", b"123456789").unwrap();
@@ -322,7 +320,12 @@ mod tests {
         let (sealing, opening) = (sealing_2048(), opening_2048());
         for plaintext in [&b""[..], b"x", &[0u8; 1000][..]] {
             let blob = seal(&sealing, b"ns/name", plaintext).unwrap();
-            assert_eq!(*open(&opening, b"ns/name", &blob).unwrap(), plaintext);
+            let opened = open(&opening, b"ns/name", &blob).unwrap();
+            assert!(
+                *opened == plaintext,
+                "a {}-byte value did not round-trip",
+                plaintext.len()
+            );
             for wrong in [&b"ns"[..], b"", b"ns/other", b"other/name"] {
                 assert_eq!(open(&opening, wrong, &blob), Err(OpenError::Rsa));
             }
@@ -344,7 +347,7 @@ mod tests {
         assert!(value.starts_with("AQ"), "2048-bit prefix 0x0100");
         assert_eq!(value.len() % 4, 0);
         let blob = decode_base64(&value).unwrap();
-        assert_eq!(*open(&opening_2048(), b"a/b", &blob).unwrap(), *b"hello");
+        assert!(*open(&opening_2048(), b"a/b", &blob).unwrap() == *b"hello");
     }
 
     #[test]
@@ -399,7 +402,7 @@ mod tests {
     #[test]
     fn opens_an_aes_128_session_key_like_go() {
         let blob = blob_with_session_key(&[7; 16], b"short key");
-        assert_eq!(*open(&opening_2048(), b"l", &blob).unwrap(), *b"short key");
+        assert!(*open(&opening_2048(), b"l", &blob).unwrap() == *b"short key");
     }
 
     #[test]
