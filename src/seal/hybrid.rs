@@ -29,13 +29,13 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm};
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, PAD};
+use getrandom::SysRng;
 use rsa::Oaep;
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::cert::SealingKey;
 use super::keys::DecryptionKey;
-use super::oaep;
 
 /// Length of the AES-GCM tag at the end of every blob.
 pub(crate) const TAG_LEN: usize = 16;
@@ -60,7 +60,14 @@ const GO_STD_ENCODING: GeneralPurpose = GeneralPurpose::new(
 pub fn seal(key: &SealingKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
     let mut session_key = Zeroizing::new([0u8; SESSION_KEY_LEN]);
     getrandom::fill(&mut *session_key).map_err(SealError::Random)?;
-    let wrapped = oaep::encrypt(key.rsa(), label, &*session_key).map_err(SealError::Random)?;
+    let wrapped = key
+        .rsa()
+        .encrypt(
+            &mut SysRng,
+            Oaep::<Sha256>::new_with_label(label),
+            &*session_key,
+        )
+        .map_err(SealError::Rsa)?;
     // `SealingKey` holds at most an 8192-bit key, so R is at most 1024 bytes.
     let wrapped_len = u16::try_from(wrapped.len()).expect("RSA ciphertext fits the u16 prefix");
 
@@ -232,6 +239,8 @@ impl Layout {
 pub enum SealError {
     #[error("the operating system's random source failed: {0}")]
     Random(getrandom::Error),
+    #[error("RSA-OAEP encryption failed: {0}")]
+    Rsa(rsa::Error),
     #[error("a {len}-byte value is too long for AES-GCM")]
     TooLong { len: usize },
 }

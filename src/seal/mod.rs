@@ -14,6 +14,5 @@ pub mod cert;
 pub mod fingerprint;
 pub mod hybrid;
 pub mod keys;
-mod oaep;
 mod pem;
 pub mod scope;
