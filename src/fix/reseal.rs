@@ -53,9 +53,6 @@ pub fn plan(
     let Ok(parsed) = manifest::parse(bytes, format) else {
         return plan;
     };
-    if parsed.transcoded {
-        return plan;
-    }
     let text: &str = &parsed.text;
     let lines = LineIndex::new(text);
     let facts = Facts::none();
@@ -74,6 +71,19 @@ pub fn plan(
             .into_iter()
             .filter(is_sealed)
         {
+            // Offsets into UTF-16 text decoded to UTF-8 are not offsets into the
+            // file. Saying so beats leaving the old values in place unannounced.
+            if parsed.transcoded {
+                let mut refusal = problem(
+                    &cx,
+                    &object,
+                    object.anchor(),
+                    "the file is UTF-16; save it as UTF-8 to reseal it in place".to_owned(),
+                );
+                refusal.help = Some("convert the file to UTF-8, then reseal again".to_owned());
+                plan.problems.push(refusal);
+                continue;
+            }
             let ns = object.namespace().or(namespace);
             let label = match scope(&object).label(ns, object.name()) {
                 Ok(label) => label,
@@ -233,6 +243,24 @@ mod tests {
             out = out.replacen("{V}", &value, 1);
         }
         out
+    }
+
+    #[test]
+    fn a_utf16_file_is_refused_not_skipped() {
+        let (ring, key) = keys();
+        let yaml = sealed(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: a, namespace: b}\n\
+             spec:\n  encryptedData:\n    k: {V}\n",
+            &key,
+        );
+        let mut utf16 = vec![0xff, 0xfe];
+        utf16.extend(yaml.encode_utf16().flat_map(u16::to_le_bytes));
+        let done = plan("s.yaml", &utf16, &ring, &key, None);
+        assert!(done.new_bytes.is_none());
+        assert_eq!(done.values, 0);
+        assert_eq!(done.problems.len(), 1);
+        assert_eq!(done.problems[0].line, 2);
+        assert!(done.problems[0].message.contains("UTF-16"));
     }
 
     /// `text` with every sealed value replaced by `V`, quotes kept.
