@@ -179,8 +179,10 @@ fn text_range(value: &Node) -> Range<usize> {
     }
 }
 
-/// The string value of every sealed item in `bytes`, in file order; `None` when
-/// the file parses less well than it did (`broken` documents that did not parse).
+/// The string value of every sealed item in `bytes`, in file order, without line
+/// breaks (the controller's base64 decoder skips them, and a value in a block
+/// scalar keeps the block's final one); `None` when the file parses less well than
+/// it did (`broken` documents that did not parse).
 fn sealed_values(bytes: &[u8], format: Format, broken: usize) -> Option<Vec<String>> {
     let parsed = manifest::parse(bytes, format).ok()?;
     if parsed.broken.len() > broken {
@@ -196,7 +198,8 @@ fn sealed_values(bytes: &[u8], format: Format, broken: usize) -> Option<Vec<Stri
             values.extend(
                 items(&object)
                     .into_iter()
-                    .filter_map(|item| item.value.as_str().map(str::to_owned)),
+                    .filter_map(|item| item.value.as_str())
+                    .map(|value| value.replace(['\r', '\n'], "")),
             );
         }
     }
@@ -243,6 +246,24 @@ mod tests {
             out = out.replacen("{V}", &value, 1);
         }
         out
+    }
+
+    #[test]
+    fn a_value_wrapped_in_a_block_scalar_is_resealed() {
+        let (ring, key) = keys();
+        let value = hybrid::seal_base64(&key, b"b/a", b"x").unwrap();
+        let yaml = format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {{name: a, namespace: b}}\n\
+             spec:\n  encryptedData:\n    k: |\n      {}\n      {}\n",
+            &value[..64],
+            &value[64..]
+        );
+        let done = plan("s.yaml", yaml.as_bytes(), &ring, &key, None);
+        assert!(done.problems.is_empty(), "{:?}", done.problems);
+        assert_eq!(done.values, 1);
+        let new = String::from_utf8(done.new_bytes.unwrap()).unwrap();
+        assert!(!new.contains(&value[..64]));
+        assert!(new.starts_with(&yaml[..yaml.find("k: ").unwrap()]));
     }
 
     #[test]
