@@ -411,6 +411,43 @@ fn sealed_bad_value_reports_each_value_that_cannot_be_a_blob() {
     run.assert_code(1);
     run.assert_findings(&expect.sorted());
 
+    // With keys, such a value is still one finding, not also an undecryptable one
+    // (the real vectors' other items are: their keys are not given).
+    let (k2048, k3072) = (key("rsa-2048.key"), key("rsa-3072.key"));
+    let keyed = sandbox.run(&[
+        "check",
+        "--format",
+        "json",
+        "--private-key",
+        k2048.to_str().unwrap(),
+        "--private-key",
+        k3072.to_str().unwrap(),
+        "bad",
+    ]);
+    let bad_items: BTreeSet<(String, u64)> = expect
+        .findings
+        .iter()
+        .map(|f| (f.path.clone(), f.line))
+        .collect();
+    let (undecryptable, others): (Vec<Found>, Vec<Found>) = keyed
+        .findings()
+        .into_iter()
+        .partition(|f| f.rule == "sealed-undecryptable");
+    assert_eq!(others, expect.sorted());
+    for f in &undecryptable {
+        assert!(
+            !bad_items.contains(&(f.path.clone(), f.line)),
+            "{}:{}: a second finding for a bad value",
+            f.path,
+            f.line
+        );
+        assert!(
+            f.path.contains("basic-auth") || f.path.contains("kseal"),
+            "{}",
+            f.path
+        );
+    }
+
     let bases = bases();
     let b = base_named(&bases, "gen/json-secret.json");
     assert!(
