@@ -1475,6 +1475,10 @@ fn reseal_leaves_a_file_alone_when_one_value_does_not_open() {
     let value = value_in(&text, target);
     let pasted = text.replace(&value, &value_in(&sandbox.read(&foreign.file), foreign));
     sandbox.write(&target.file, &pasted);
+    // A strict object without a namespace has no label to open anything under.
+    let lost = "gen/older-kubeseal.yaml";
+    let no_namespace = sandbox.read(lost).replacen("  namespace: mail\n", "", 1);
+    sandbox.write(lost, &no_namespace);
     let before = sandbox.snapshot();
 
     let k2048 = key("rsa-2048.key");
@@ -1499,7 +1503,24 @@ fn reseal_leaves_a_file_alone_when_one_value_does_not_open() {
         rule: "sealed-undecryptable".into(),
         severity: "error".into(),
     };
-    run.assert_findings(&[expected]);
+    let (kind_line, kind_column) = key_position_of(&no_namespace, "kind:");
+    let mut expected = vec![
+        expected,
+        Found {
+            path: lost.into(),
+            line: kind_line,
+            column: kind_column,
+            rule: "sealed-undecryptable".into(),
+            severity: "error".into(),
+        },
+    ];
+    expected.sort();
+    run.assert_findings(&expected);
+    let m = run.message(lost, kind_line, "sealed-undecryptable");
+    assert!(
+        m.contains("has no label: strict scope needs a namespace"),
+        "{m}"
+    );
     let m = run.message(&target.file, line, "sealed-undecryptable");
     assert!(
         m.contains(
@@ -1510,18 +1531,17 @@ fn reseal_leaves_a_file_alone_when_one_value_does_not_open() {
     assert_no_spill(&run, &plaintexts());
 
     let after = sandbox.snapshot();
-    assert!(
-        after[&target.file] == before[&target.file],
-        "the file keeps every byte"
-    );
+    for file in [target.file.as_str(), lost] {
+        assert!(after[file] == before[file], "{file} keeps every byte");
+    }
     // Every other file was resealed.
     let others: Vec<&Item> = corpus
         .iter()
-        .filter(|i| i.is_generated() && i.file != target.file)
+        .filter(|i| i.is_generated() && i.file != target.file && i.file != lost)
         .collect();
     for file in files_of(&corpus)
         .iter()
-        .filter(|f| f.starts_with("gen/") && **f != target.file)
+        .filter(|f| f.starts_with("gen/") && **f != target.file && *f != lost)
     {
         assert!(after[file] != before[file], "{file} was resealed");
     }
