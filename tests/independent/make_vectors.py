@@ -500,6 +500,23 @@ def main():
     with open(os.path.join(out, "expected.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(expected, f, indent=2)
         f.write("\n")
+    rows = "".join(f"| `{name}` | {about} |\n" for name, about, _ in SHAPES)
+    with open(os.path.join(out, "README.md"), "w", encoding="utf-8", newline="\n") as f:
+        f.write(README.format(rows=rows))
+
+
+README = """\
+# SealedSecrets sealed by an implementation that is not seal-guard's
+
+Written by `tests/independent/make_vectors.py` (Python's `cryptography` package,
+following FORMAT.md) with the throw-away keys in `../keys`; do not edit by hand, run
+the script again. `expected.json` lists every object's scope and OAEP label and every
+item's key and plaintext (test strings that protect nothing). Running the script
+again changes every sealed value and nothing else; `tests/cli_sealed.rs` checks that.
+
+| file | shape |
+| --- | --- |
+{rows}"""
 
 
 if __name__ == "__main__":
