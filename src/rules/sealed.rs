@@ -49,6 +49,32 @@ pub fn items<'n>(object: &Object<'n>) -> Vec<Item<'n>> {
     out
 }
 
+/// Whether an item's value reaches the controller as a string. A plain scalar that
+/// Kubernetes' YAML decoder reads as null, a boolean or a number is not one, and
+/// neither is a collection: the controller drops such items.
+pub fn is_string(value: &Node) -> bool {
+    value.as_scalar().is_some_and(|s| {
+        s.style != serde_saphyr::granit_parser::ScalarStyle::Plain || !looks_typed(&s.text)
+    })
+}
+
+/// Whether a plain scalar would be read as something other than a string.
+fn looks_typed(text: &str) -> bool {
+    matches!(
+        text,
+        "" | "~"
+            | "null"
+            | "Null"
+            | "NULL"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+    ) || text.parse::<f64>().is_ok()
+}
+
 /// The scope stated by a metadata node's annotations, if it states one.
 pub fn stated_scope(metadata: Option<&Node>) -> Option<Scope> {
     let annotations = metadata?.get("annotations")?.as_map()?;

@@ -9,7 +9,7 @@
 //! announces an RSA part outside 128 to 2048 bytes (1024- to 16384-bit keys); or
 //! the blob is shorter than the prefix, the RSA part and the 16-byte tag.
 
-use super::sealed::{is_sealed, items};
+use super::sealed::{is_sealed, is_string, items};
 use crate::finding::Finding;
 use crate::manifest::object::Object;
 use crate::rules::plaintext_secret::{display_name, object_ref};
@@ -21,6 +21,11 @@ pub fn check(object: &Object<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     }
     for item in items(object) {
+        // A value that is not a string is sealed-malformed's finding; one item,
+        // one finding.
+        if !is_string(item.value) {
+            continue;
+        }
         let Some(text) = item.value.as_str() else {
             continue;
         };
@@ -83,6 +88,22 @@ mod tests {
             usize::from(good.ends_with('='))
         );
         assert_eq!(bad("not base64!").len(), 1);
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_string_is_left_to_sealed_malformed() {
+        for value in ["12345", "1234", "true", "~"] {
+            let text = format!(
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {{name: a, namespace: b}}\nspec:\n  encryptedData:\n    k: {value}\n"
+            );
+            let rules: Vec<Rule> = judge_yaml("s.yaml", &text)
+                .into_iter()
+                .map(|f| f.rule)
+                .collect();
+            assert_eq!(rules, [Rule::SealedMalformed], "{value}");
+        }
+        // Quoted, the same text is a string, and a bad value.
+        assert_eq!(bad("12345").len(), 1);
     }
 
     #[test]

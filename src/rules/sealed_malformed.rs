@@ -11,7 +11,7 @@
 //! string; an item's key is not a valid Secret key (`[-._a-zA-Z0-9]+`). One
 //! finding per offending item, at that item's line.
 
-use super::sealed::{API_VERSION, is_sealed, items};
+use super::sealed::{API_VERSION, is_sealed, is_string, items};
 use crate::finding::Finding;
 use crate::manifest::node::Value;
 use crate::manifest::object::Object;
@@ -72,10 +72,7 @@ pub fn check(object: &Object<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
         );
     }
     for item in items(object) {
-        let is_string = item.value.as_scalar().is_some_and(|s| {
-            s.style != serde_saphyr::granit_parser::ScalarStyle::Plain || !looks_typed(&s.text)
-        });
-        if !is_string {
+        if !is_string(item.value) {
             report(
                 item.key.span.start,
                 format!(
@@ -95,24 +92,6 @@ pub fn check(object: &Object<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
             );
         }
     }
-}
-
-/// Whether a plain scalar would be read as something other than a string
-/// (null, a boolean or a number) by Kubernetes' YAML decoder.
-fn looks_typed(text: &str) -> bool {
-    matches!(
-        text,
-        "" | "~"
-            | "null"
-            | "Null"
-            | "NULL"
-            | "true"
-            | "True"
-            | "TRUE"
-            | "false"
-            | "False"
-            | "FALSE"
-    ) || text.parse::<f64>().is_ok()
 }
 
 /// A valid Secret data key: `[-._a-zA-Z0-9]+`.

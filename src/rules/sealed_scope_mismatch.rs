@@ -35,9 +35,12 @@ pub fn check(object: &Object<'_>, cx: &Context<'_>, out: &mut Vec<Finding>) {
             .map(|(k, _)| k.span.start)
     };
 
-    let top = stated_scope(object.metadata());
-    let template = stated_scope(template_meta);
-    if let (Some(top), Some(template)) = (top, template)
+    // A template that states no scope is no disagreement (objects assembled by
+    // hand from `--raw` output carry the annotation at the top only). A top level
+    // that states none is strict, and a template claiming a wider scope is exactly
+    // what a rotation trusting the template (sealed-secrets before v0.36.0) widened.
+    let top = stated_scope(object.metadata()).unwrap_or(Scope::Strict);
+    if let Some(template) = stated_scope(template_meta)
         && top != template
     {
         report(
@@ -125,6 +128,20 @@ mod tests {
             .len(),
             1
         );
+        let strict_top = format!(
+            "{HEAD}metadata: {{name: a, namespace: b}}\nspec:\n  encryptedData: {{}}\n  template:\n    metadata:\n      annotations: {{sealedsecrets.bitnami.com/cluster-wide: \"true\"}}\n"
+        );
+        let f = found(&strict_top);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].1
+                .contains("is strict at the top level but cluster-wide in its template"),
+            "{f:?}"
+        );
+        let top_only = format!(
+            "{HEAD}metadata:\n  name: a\n  namespace: b\n  annotations: {{sealedsecrets.bitnami.com/namespace-wide: \"true\"}}\nspec:\n  encryptedData: {{}}\n  template:\n    type: Opaque\n"
+        );
+        assert!(found(&top_only).is_empty());
         let renamed = format!(
             "{HEAD}metadata: {{name: a, namespace: b}}\nspec:\n  template:\n    metadata:\n      name: c\n      namespace: d\n"
         );

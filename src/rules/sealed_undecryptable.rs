@@ -16,7 +16,7 @@ use crate::manifest::node::Node;
 use crate::manifest::object::Object;
 use crate::rules::plaintext_secret::{display_name, object_ref};
 use crate::rules::{Context, Rule};
-use crate::seal::hybrid::decode_base64;
+use crate::seal::hybrid::{Layout, decode_base64};
 use crate::seal::keys::KeyRing;
 use crate::seal::scope::Scope;
 
@@ -52,10 +52,14 @@ pub fn check(
         let Some(text) = item.value.as_str() else {
             continue;
         };
-        // Values that are not even well formed are sealed-bad-value's findings.
+        // Values that are not even shaped like a sealed value are sealed-bad-value's
+        // findings (or sealed-malformed's): one item, one finding.
         let Ok(blob) = decode_base64(text) else {
             continue;
         };
+        if Layout::parse(&blob).is_err() {
+            continue;
+        }
         let (line, _) = cx.lines.position(cx.text, item.key.span.start);
         if let Some(opened) = label
             .as_deref()
@@ -128,4 +132,70 @@ fn other_labels(object: &Object<'_>, namespace: Option<&str>) -> Vec<(String, St
         }
     }
     candidates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::text::LineIndex;
+    use crate::manifest::{self, Format};
+    use crate::rules::{Facts, judge_object};
+
+    /// Every finding on a YAML text, with the 2048-bit fixture key loaded.
+    fn judge_with_key(text: &str) -> (Vec<Finding>, Vec<Verified>) {
+        let path = format!("{}/fixtures/keys/rsa-2048.key", env!("CARGO_MANIFEST_DIR"));
+        let mut keys = KeyRing::new();
+        keys.load_file(std::path::Path::new(&path)).unwrap();
+        let file = manifest::parse(text.as_bytes(), Format::Yaml).unwrap();
+        let lines = LineIndex::new(&file.text);
+        let facts = Facts::none();
+        let cx = Context {
+            path: "s.yaml",
+            text: &file.text,
+            lines: &lines,
+            facts: &facts,
+        };
+        let (mut found, mut verified) = (Vec::new(), Vec::new());
+        for doc in &file.documents {
+            for object in Object::root(&doc.root).with_items() {
+                judge_object(&object, &cx, &mut found);
+                check(&object, &cx, &keys, &mut found, &mut verified);
+            }
+        }
+        (found, verified)
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_a_blob_gets_one_finding() {
+        use base64::Engine as _;
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let mut prefix_64 = vec![0, 64];
+        prefix_64.extend([7; 64 + 16]);
+        let mut short = vec![1, 0];
+        short.extend([7; 100]);
+        for value in [
+            encode(&prefix_64),
+            encode(&short),
+            "AQA=".to_owned(),
+            "1234".to_owned(),
+        ] {
+            let text = format!(
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {{name: a, namespace: b}}\nspec:\n  encryptedData:\n    k: {value}\n"
+            );
+            let (found, verified) = judge_with_key(&text);
+            assert_eq!(found.len(), 1, "{value}: {found:?}");
+            assert_ne!(found[0].rule, Rule::SealedUndecryptable, "{value}");
+            assert!(verified.is_empty());
+        }
+        // A well-shaped value that no key opens is this rule's.
+        let mut shaped = vec![1, 0];
+        shaped.extend([7; 256 + 16 + 4]);
+        let text = format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {{name: a, namespace: b}}\nspec:\n  encryptedData:\n    k: {}\n",
+            encode(&shaped)
+        );
+        let (found, _) = judge_with_key(&text);
+        let rules: Vec<Rule> = found.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, [Rule::SealedUndecryptable]);
+    }
 }
