@@ -1406,7 +1406,8 @@ fn reseal_moves_every_value_to_the_new_key_and_changes_nothing_else() {
         run.assert_code(0);
         assert_no_spill(&run, &plaintexts());
         for (file, items) in files.iter().filter(|(f, _)| f.starts_with(root.as_str())) {
-            let line = format!("resealed {} values in {file}", items.len());
+            let noun = if items.len() == 1 { "value" } else { "values" };
+            let line = format!("resealed {} {noun} in {file}", items.len());
             assert!(run.stderr.contains(&line), "{line}: {}", run.stderr);
         }
     }
@@ -1570,7 +1571,8 @@ fn reseal_dry_run_writes_nothing() {
     run.assert_code(0);
     assert!(sandbox.snapshot() == before, "--dry-run wrote");
     for (file, items) in sealed_files(&corpus) {
-        let line = format!("would reseal {} values in {file}", items.len());
+        let noun = if items.len() == 1 { "value" } else { "values" };
+        let line = format!("would reseal {} {noun} in {file}", items.len());
         assert!(run.stderr.contains(&line), "{line}: {}", run.stderr);
     }
     assert_no_spill(&run, &plaintexts());

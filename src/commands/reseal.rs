@@ -5,15 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use miette::{IntoDiagnostic, miette};
-use rayon::prelude::*;
+use std::sync::Mutex;
 
-use super::progress::Progress;
 use super::{EXIT_FAILURE, EXIT_FINDINGS, Workspace, check, style};
 use crate::cli::{GlobalArgs, ResealArgs};
 use crate::fix::{kustomize, reseal, write};
 use crate::report::{self, Report};
-use crate::rules::Rule;
 use crate::seal::cert::{LoadOptions, SealingKey};
+use crate::source::walk::{self, Found, WalkOptions};
 
 pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let workspace = Workspace::open(&args.paths, global)?;
@@ -44,50 +43,50 @@ pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     )
     .map_err(|e| miette!("{}: {e}", cert.display()))?;
 
-    // Every file holding a SealedSecret: a scan with the keys lists them all,
-    // openable or not.
-    let scanned = check::Scanner::new(&workspace, false, &args.private_key)?.walk(args.no_ignore);
-    let mut files: Vec<&str> = scanned
-        .verified
-        .iter()
-        .map(|v| v.path.as_str())
-        .chain(
-            scanned
-                .findings
-                .iter()
-                .filter(|f| f.rule == Rule::SealedUndecryptable)
-                .map(|f| f.path.as_str()),
-        )
-        .collect();
-    files.sort_unstable();
-    files.dedup();
-
+    // One pass: each file the walk finds is planned (a file without a
+    // SealedSecret plans nothing) and written on the walker's thread.
     let stop = workspace
         .repo_root
         .clone()
         .unwrap_or_else(|| workspace.base.clone());
-    let progress = Progress::new("resealing", files.len(), global.quiet);
-    let outcomes: Vec<(String, reseal::Plan, Option<std::io::Error>)> = files
-        .par_iter()
-        .map(|path| {
-            let disk = workspace.base.join(path);
-            let outcome = match std::fs::read(&disk) {
-                Err(e) => (path.to_string(), reseal::Plan::default(), Some(e)),
-                Ok(bytes) => {
-                    let namespace = kustomize::namespace_for(&disk, &stop);
-                    let plan = reseal::plan(path, &bytes, &keys, &key, namespace.as_deref());
-                    let error = match (&plan.new_bytes, args.dry_run) {
-                        (Some(new_bytes), false) => write::replace(&disk, new_bytes).err(),
-                        _ => None,
-                    };
-                    (path.to_string(), plan, error)
-                }
-            };
-            progress.tick();
-            outcome
-        })
-        .collect();
-    progress.finish();
+    let options = WalkOptions {
+        no_ignore: args.no_ignore,
+        max_file_size: workspace.config.max_file_size,
+        threads: 0,
+    };
+    let select = |shown: &str| workspace.config.selects(&workspace.config_path(shown));
+    let collected = Mutex::new(Vec::new());
+    let visit = |found: Found| {
+        let Found::File(file) = found else { return };
+        let Some(disk) = file.disk_path.as_deref() else {
+            return;
+        };
+        let namespace = kustomize::namespace_for(disk, &stop);
+        let plan = reseal::plan(&file.path, &file.bytes, &keys, &key, namespace.as_deref());
+        if plan.new_bytes.is_none() && plan.problems.is_empty() {
+            return;
+        }
+        let error = match (&plan.new_bytes, args.dry_run) {
+            (Some(new_bytes), false) => write::replace(disk, new_bytes).err(),
+            _ => None,
+        };
+        collected
+            .lock()
+            .expect("no panics hold this lock")
+            .push((file.path, plan, error));
+    };
+    let repo_root = workspace.repo_root.as_deref();
+    walk::walk(
+        &workspace.roots,
+        &workspace.base,
+        repo_root,
+        &options,
+        &select,
+        &visit,
+    );
+    let mut outcomes: Vec<(String, reseal::Plan, Option<std::io::Error>)> =
+        collected.into_inner().expect("no panics hold this lock");
+    outcomes.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
 
     let mut report = Report::default();
     let mut failed = false;
@@ -102,7 +101,8 @@ pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
             } else {
                 "resealed"
             };
-            report::notice(&format!("{verb} {} values in {path}", plan.values));
+            let noun = if plan.values == 1 { "value" } else { "values" };
+            report::notice(&format!("{verb} {} {noun} in {path}", plan.values));
         }
         report.findings.extend(plan.problems);
     }

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::manifest::node::{Node, Value as NodeValue};
-use crate::manifest::object::Object;
+use crate::manifest::object::{LAST_APPLIED, Object};
 use crate::rules::plaintext_secret::is_placeholder;
 use crate::seal::cert::SealingKey;
 use crate::seal::hybrid;
@@ -26,13 +26,6 @@ use crate::seal::scope::{CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION, Sco
 
 pub const API_VERSION: &str = "bitnami.com/v1alpha1";
 pub const KIND: &str = "SealedSecret";
-
-/// Annotations that hold a copy of the whole object as it was applied: the
-/// Secret in the clear. kubeseal drops them from the template, and so do we.
-pub const LAST_APPLIED: [&str; 2] = [
-    "kubectl.kubernetes.io/last-applied-configuration",
-    "kubecfg.ksonnet.io/last-applied-configuration",
-];
 
 /// Metadata fields of a Kubernetes object, in the order Go serialises them.
 /// Fields outside this list are not part of `ObjectMeta` and are dropped, as

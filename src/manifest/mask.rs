@@ -13,13 +13,8 @@
 use std::ops::Range;
 
 use super::ManifestFile;
-use super::node::Node;
-use super::object::Object;
-
-const LAST_APPLIED: [&str; 2] = [
-    "kubectl.kubernetes.io/last-applied-configuration",
-    "kubecfg.ksonnet.io/last-applied-configuration",
-];
+use super::node::{Node, Value};
+use super::object::{LAST_APPLIED, Object};
 
 /// A masked copy of a file's text.
 #[derive(Clone, Debug, Default)]
@@ -44,6 +39,9 @@ impl Masked {
 pub fn masked_text(file: &ManifestFile<'_>) -> Masked {
     let mut ranges: Vec<(Range<usize>, &[u8])> = Vec::new();
     for doc in &file.documents {
+        let mut last_applied = Vec::new();
+        last_applied_ranges(&doc.root, &mut last_applied);
+        ranges.extend(last_applied.into_iter().map(|r| (r, &b"********"[..])));
         for object in Object::root(&doc.root).with_items() {
             let mut secret = Vec::new();
             secret_ranges(&object, &mut secret);
@@ -125,6 +123,27 @@ fn sealed_ranges(object: &Object<'_>, out: &mut Vec<Range<usize>>) {
 }
 
 /// The byte ranges of values in an object that may be secret.
+/// The values of last-applied annotations anywhere in a document: in an
+/// object's metadata, a SealedSecret template's, a list item's.
+fn last_applied_ranges(root: &Node, out: &mut Vec<Range<usize>>) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            Value::Scalar(_) => {}
+            Value::Seq(items) => stack.extend(items.iter()),
+            Value::Map(entries) => {
+                for (key, value) in entries {
+                    if key.as_str().is_some_and(|k| LAST_APPLIED.contains(&k)) {
+                        value.for_each_scalar(&mut |s| out.push(s.span.clone()));
+                    } else {
+                        stack.push(value);
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn secret_ranges(object: &Object<'_>, out: &mut Vec<Range<usize>>) {
     let node = object.node;
     let mut values = |n: Option<&Node>| {
@@ -137,13 +156,6 @@ fn secret_ranges(object: &Object<'_>, out: &mut Vec<Range<usize>>) {
     values(node.get("data"));
     values(node.get("stringData"));
     values(node.at(&["spec", "template", "data"]));
-    if let Some(annotations) = object.metadata().and_then(|m| m.get("annotations")) {
-        for key in LAST_APPLIED {
-            if let Some(value) = annotations.get(key) {
-                value.for_each_scalar(&mut |s| out.push(s.span.clone()));
-            }
-        }
-    }
     if let Some(generators) = node.get("secretGenerator").and_then(Node::as_seq) {
         for generator in generators {
             if let Some(literals) = generator.get("literals") {
@@ -186,11 +198,11 @@ mod tests {
 
     #[test]
     fn hides_template_data_and_last_applied() {
-        let text = "kind: SealedSecret\nmetadata:\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":{\"a\":\"c2VjcmV0\"}}'\nspec:\n  template:\n    data:\n      url: postgres://u:pw@h\n";
+        let text = "kind: SealedSecret\nmetadata:\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":{\"a\":\"c2VjcmV0\"}}'\nspec:\n  template:\n    metadata:\n      annotations:\n        kubecfg.ksonnet.io/last-applied-configuration: '{\"b\":\"dG9w\"}'\n    data:\n      url: postgres://u:pw@h\n";
         let file = parse(text.as_bytes(), Format::Yaml).unwrap();
         let masked = super::masked_text(&file).text;
         assert!(
-            !masked.contains("c2VjcmV0") && !masked.contains("pw@h"),
+            !masked.contains("c2VjcmV0") && !masked.contains("pw@h") && !masked.contains("dG9w"),
             "{masked}"
         );
     }

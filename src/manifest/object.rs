@@ -3,6 +3,13 @@
 
 use super::node::Node;
 
+/// Annotations that hold a copy of the whole object as it was last applied: for
+/// a Secret, its values in the clear.
+pub const LAST_APPLIED: [&str; 2] = [
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "kubecfg.ksonnet.io/last-applied-configuration",
+];
+
 /// One Kubernetes object found in a document: the document's root, or an item of
 /// a list (at any depth).
 #[derive(Clone, Copy, Debug)]

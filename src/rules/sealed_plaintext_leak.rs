@@ -7,9 +7,8 @@
 
 use super::sealed::is_sealed;
 use crate::finding::{Finding, Severity};
-use crate::fix::build::LAST_APPLIED;
 use crate::manifest::node::Node;
-use crate::manifest::object::Object;
+use crate::manifest::object::{LAST_APPLIED, Object};
 use crate::rules::plaintext_secret::{display_name, object_ref};
 use crate::rules::{Context, Rule};
 
