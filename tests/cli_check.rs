@@ -12,6 +12,9 @@
 //! formats with `-vvv`, and those runs must keep the JSON, SARIF and GitHub
 //! contracts, agree with each other, never print a secret value from any fixture,
 //! and never let repository text reach a terminal unescaped.
+//!
+//! The tests at the end reproduce bugs found in `src/`: they fail until the bug
+//! named in their comment is fixed.
 
 mod common;
 
@@ -1040,4 +1043,187 @@ fn parse_errors_point_at_the_parser_position_without_a_snippet() {
             "{case}: the Secret in another file was not reported"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Bugs in src/, each reproduced on the smallest input. Every test here fails
+// until the bug its comment names is fixed.
+
+fn sandbox_with(files: &[(&str, &str)]) -> Sandbox {
+    let sandbox = Sandbox::new();
+    for (path, text) in files {
+        sandbox.write(path, text.as_bytes());
+    }
+    sandbox
+}
+
+/// Bug: src/manifest/mask.rs masks the scalars reachable from `data` and
+/// `stringData` by their span, and an alias's copy carries the span of the alias
+/// token (src/manifest/node.rs, `Event::Alias`), so the anchored original is left
+/// as it is. A value anchored on the line next to `kind:` is printed in the
+/// human snippet.
+#[test]
+fn a_value_that_reaches_string_data_through_an_alias_is_masked() {
+    let value = "s3cret-through-an-alias";
+    let yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: aliased, labels: {{copy: &pw {value}}}}}\n\
+         stringData:\n  password: *pw\n"
+    );
+    let run = sandbox_with(&[("secret.yaml", &yaml)]).run(&words("check"));
+    assert_eq!(run.code, Some(1));
+    assert!(
+        !run.stdout.contains(value),
+        "the aliased value is printed in the snippet"
+    );
+}
+
+/// Bug: a `<<` merge copies the merged mapping's key nodes with their original
+/// spans (src/manifest/node.rs, `merge_keys`), and `Object::anchor`
+/// (src/manifest/object.rs) points at the `kind` key's span, so a Secret that
+/// takes its `kind` from a merge is reported at the line of the object it merged
+/// from: here line 6 (`defaults-only`, which holds no value) instead of the
+/// merged item on lines 8-10.
+#[test]
+fn a_secret_that_merges_its_kind_is_reported_at_its_own_lines() {
+    let yaml = "apiVersion: v1\nkind: List\nitems:\n  - &defaults\n    apiVersion: v1\n    \
+                kind: Secret\n    metadata: {name: defaults-only}\n  - <<: *defaults\n    \
+                metadata: {name: merged}\n    stringData: {password: s3cret-merged-kind}\n";
+    let run = sandbox_with(&[("list.yaml", yaml)]).run(&words("check --format json"));
+    let json = run.json();
+    let findings = json["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{}", run.stdout);
+    assert_eq!(findings[0]["name"], "merged");
+    let line = findings[0]["line"].as_u64().expect("line");
+    assert!(
+        (8..=10).contains(&line),
+        "reported at line {line}, outside the merged item"
+    );
+}
+
+/// Bug: src/manifest/split.rs `yaml_chunks` cuts documents only at `---`, so a
+/// directive that follows an end marker (`...` then `%YAML 1.2` then `---`)
+/// stays at the end of the previous chunk, which then fails to parse ("did not
+/// find expected <document start>" at the `---` line): the Secret before the
+/// directive is never judged, and a parse-error that no document has is reported.
+#[test]
+fn a_directive_after_an_end_marker_belongs_to_the_next_document() {
+    let yaml = "apiVersion: v1\nkind: Secret\nmetadata: {name: before}\n\
+                stringData: {password: s3cret-before-directive}\n...\n%YAML 1.2\n---\n\
+                apiVersion: v1\nkind: Secret\nmetadata: {name: after}\n\
+                stringData: {password: s3cret-after-directive}\n";
+    let run = sandbox_with(&[("documents.yaml", yaml)]).run(&words("check --format json"));
+    let report = run.json();
+    let found: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().expect("rule"),
+                f["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("plaintext-secret", "before"),
+            ("plaintext-secret", "after")
+        ]
+    );
+}
+
+/// Bug: src/manifest/mod.rs `parse`, `Format::Json` branch: when any value of a
+/// file of concatenated JSON values fails to parse, the whole file becomes one
+/// parse error and the values before it are never judged, so the plaintext
+/// Secret on line 1 goes unreported. (A YAML file reports its other documents.)
+#[test]
+fn a_secret_before_a_json_syntax_error_is_still_reported() {
+    let json = "{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"before\"}, \
+                \"stringData\": {\"password\": \"s3cret-before-json-error\"}}\n\
+                {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\",\n";
+    let run = sandbox_with(&[("stream.json", json)]).run(&words("check --format json"));
+    let report = run.json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("rule"))
+        .collect();
+    assert!(rules.contains(&"parse-error"), "{rules:?}");
+    assert!(
+        rules.contains(&"plaintext-secret"),
+        "the Secret before the error is missed: {rules:?}"
+    );
+}
+
+/// Bug: src/commands/mod.rs `Workspace::open` looks for `.seal-guard.yaml` only in
+/// the folder of the first path given and at the repository root. Outside a
+/// repository, `seal-guard check testdata/secret.yaml` run where the config lives
+/// (the folder paths are shown relative to) does not read it, so `exclude` does
+/// not apply to paths named on the command line and the excluded file is
+/// reported.
+#[test]
+fn the_current_folders_config_applies_to_named_paths_outside_a_repository() {
+    let sandbox = sandbox_with(&[
+        (".seal-guard.yaml", "exclude: [\"testdata/**\"]\n"),
+        (
+            "testdata/secret.yaml",
+            "apiVersion: v1\nkind: Secret\nstringData: {password: s3cret-excluded-by-config}\n",
+        ),
+    ]);
+    let whole = sandbox.run(&words("check --format json"));
+    assert_eq!(
+        whole.code,
+        Some(0),
+        "the config does not exclude testdata/ at all"
+    );
+    let named = sandbox.run(&words("check --format json testdata/secret.yaml"));
+    assert_eq!(
+        named.code,
+        Some(0),
+        "exclude is not applied to a named path"
+    );
+}
+
+/// Bug: src/report/escape.rs `is_unsafe` lets `\n` through, and human output
+/// (src/report/human.rs) prints file names with `escape_for_terminal`, so a file
+/// name holding a line break writes lines of its choosing into the report, such
+/// as a forged all-clear summary.
+#[test]
+fn a_file_name_with_a_line_break_cannot_forge_output_lines() {
+    let forged = "seal-guard: no findings in 0 files checked";
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        format!("x\n{forged}\n.yaml"),
+        b"apiVersion: v1\nkind: Secret\nstringData: {password: s3cret-newline-name}\n",
+    );
+    let run = sandbox.run(&words("check"));
+    assert_eq!(run.code, Some(1));
+    assert!(
+        !run.stdout.lines().any(|l| l == forged),
+        "the file name forged a line"
+    );
+}
+
+/// Bug: src/report/mod.rs `print` returns the `BrokenPipe` error of a reader that
+/// went away (`seal-guard check | head -1`), and src/commands/check.rs turns it
+/// into a failure: exit code 2 and "Broken pipe (os error 32)" on stderr, as if
+/// the check could not run. The check did run; a closed pipe is not a failure.
+#[test]
+fn a_closed_stdout_is_not_reported_as_a_failure() {
+    let sandbox = sandbox_with(&[(
+        "secret.yaml",
+        "apiVersion: v1\nkind: Secret\nstringData: {password: s3cret-closed-pipe}\n",
+    )]);
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let run = sandbox.run_with(&words("check"), writer.into());
+    assert_ne!(
+        run.code,
+        Some(2),
+        "a closed pipe made the run fail: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Broken pipe"), "{}", run.stderr);
 }

@@ -143,6 +143,13 @@ impl Sandbox {
         }
     }
 
+    /// Writes a file under the root, creating its folders.
+    pub fn write(&self, relative: impl AsRef<Path>, bytes: &[u8]) {
+        let path = self.root.join(relative);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create folders");
+        std::fs::write(path, bytes).expect("write a sandbox file");
+    }
+
     /// Makes the root a repository (if it is not one yet), adds what `.gitignore`
     /// allows plus `forced`, and commits.
     pub fn commit_all(&self, forced: &[&str]) {
@@ -170,6 +177,11 @@ impl Sandbox {
     /// Runs `seal-guard ARGS` in the root, with `--color never` unless `args` set
     /// `--color`, and returns the argv shown in transcripts with the output.
     pub fn run(&self, args: &[String]) -> Run {
+        self.run_with(args, Stdio::piped())
+    }
+
+    /// Like [`Sandbox::run`], with stdout connected to `stdout`.
+    pub fn run_with(&self, args: &[String], stdout: Stdio) -> Run {
         let mut argv: Vec<String> = Vec::new();
         if !args
             .iter()
@@ -188,7 +200,7 @@ impl Sandbox {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("COLUMNS", "100")
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .output()
             .expect("seal-guard runs");
