@@ -18,8 +18,9 @@
 #   BENCH_FILES        files in the corpus (default: the generator's 20000)
 #   BENCH_RUNS         timed runs per tool (default: 10)
 #   BENCH_WARMUP       untimed runs per tool first (default: 3)
-#   BENCH_KEEP         a folder to keep the corpus and reports in (default: a
-#                      temporary folder, removed at the end)
+#   BENCH_KEEP         a folder to keep the corpus and reports in, reused by the
+#                      next run of the same size (default: a temporary folder,
+#                      removed at the end)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,8 +53,15 @@ else
 fi
 corpus="$work/corpus"
 expected="$work/corpus.expected.tsv"
-rm -rf "$corpus" "$expected"
-python3 "$generator" "$corpus" --files "$files"
+# The generator is deterministic, so a kept corpus of the same size is reused.
+stamp="$work/corpus.files"
+if [[ -n "${BENCH_KEEP:-}" && -f "$expected" && "$(cat "$stamp" 2>/dev/null)" == "$files" ]]; then
+  echo "reusing $corpus ($files files)"
+else
+  rm -rf "$corpus" "$expected" "$stamp"
+  python3 "$generator" "$corpus" --files "$files"
+  echo "$files" >"$stamp"
+fi
 
 # Correctness. Exit code 1 means "findings", which this corpus must have.
 status=0
