@@ -492,7 +492,11 @@ fn check_json_report(runs: &CaseRuns, report: &Value, rules: &BTreeSet<&str>, wh
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["version", "findings", "summary"], "{what}");
+    assert_eq!(
+        keys,
+        ["version", "findings", "summary", "verified"],
+        "{what}"
+    );
     assert_eq!(report["version"], 1, "{what}");
     let findings = report["findings"].as_array().expect("findings[]");
     let mut previous: Option<(Vec<u8>, u64)> = None;

@@ -85,7 +85,7 @@ impl Workspace {
 
         let config_path = match &global.config {
             Some(path) => Some(path.clone()),
-            None => [Some(start), repo_root.as_deref()]
+            None => [Some(start), repo_root.as_deref(), Some(base.as_path())]
                 .into_iter()
                 .flatten()
                 .map(|dir| dir.join(config::FILE_NAME))

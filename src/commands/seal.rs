@@ -80,8 +80,10 @@ pub fn run(args: &SealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
         SealFormat::Yaml
     });
     let chunks = if json_input {
-        split::json_values(text)
-            .map_err(|e| miette!("the input is not valid JSON: {}", e.message))?
+        match split::json_values(text) {
+            (values, None) => values,
+            (_, Some(e)) => return Err(miette!("the input is not valid JSON: {}", e.message)),
+        }
     } else {
         split::yaml_chunks(text)
     };

@@ -123,6 +123,15 @@ fn sealed_ranges(object: &Object<'_>, out: &mut Vec<Range<usize>>) {
 }
 
 /// The byte ranges of values in an object that may be secret.
+/// Where every scalar of `node` is written: for a value reached through an
+/// alias, both the alias and the anchored original, which holds the text.
+fn scalar_ranges(node: &Node, out: &mut Vec<Range<usize>>) {
+    node.for_each_scalar(&mut |s| {
+        out.push(s.span.clone());
+        out.extend(s.defined.clone());
+    });
+}
+
 /// The values of last-applied annotations anywhere in a document: in an
 /// object's metadata, a SealedSecret template's, a list item's.
 fn last_applied_ranges(root: &Node, out: &mut Vec<Range<usize>>) {
@@ -134,7 +143,7 @@ fn last_applied_ranges(root: &Node, out: &mut Vec<Range<usize>>) {
             Value::Map(entries) => {
                 for (key, value) in entries {
                     if key.as_str().is_some_and(|k| LAST_APPLIED.contains(&k)) {
-                        value.for_each_scalar(&mut |s| out.push(s.span.clone()));
+                        scalar_ranges(value, out);
                     } else {
                         stack.push(value);
                     }
@@ -149,7 +158,7 @@ fn secret_ranges(object: &Object<'_>, out: &mut Vec<Range<usize>>) {
     let mut values = |n: Option<&Node>| {
         if let Some(map) = n.and_then(Node::as_map) {
             for (_, value) in map {
-                value.for_each_scalar(&mut |s| out.push(s.span.clone()));
+                scalar_ranges(value, out);
             }
         }
     };
@@ -159,7 +168,7 @@ fn secret_ranges(object: &Object<'_>, out: &mut Vec<Range<usize>>) {
     if let Some(generators) = node.get("secretGenerator").and_then(Node::as_seq) {
         for generator in generators {
             if let Some(literals) = generator.get("literals") {
-                literals.for_each_scalar(&mut |s| out.push(s.span.clone()));
+                scalar_ranges(literals, out);
             }
         }
     }

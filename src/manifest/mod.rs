@@ -178,22 +178,23 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<ManifestFile<'_>, DecodeErr
     let text: &str = &file.text;
     let chunks = match format {
         Format::Yaml => split::yaml_chunks(text),
-        Format::Json => match split::json_values(text) {
-            Ok(values) => values,
-            Err(e) => {
-                if !is_template(text) {
-                    let error = ParseError {
-                        offset: e.offset,
-                        message: e.message,
-                    };
-                    file.broken.push(Broken {
-                        chunk: 0..text.len(),
-                        error,
-                    });
-                }
-                return Ok(file);
+        Format::Json => {
+            let (values, error) = split::json_values(text);
+            if let Some(e) = error
+                && !is_template(text)
+            {
+                let start = values.last().map_or(0, |v| v.end);
+                let error = ParseError {
+                    offset: e.offset,
+                    message: e.message,
+                };
+                file.broken.push(Broken {
+                    chunk: start..text.len(),
+                    error,
+                });
             }
-        },
+            values
+        }
     };
     let mut documents = Vec::new();
     let mut broken = Vec::new();
@@ -219,7 +220,7 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<ManifestFile<'_>, DecodeErr
         }
     }
     file.documents = documents;
-    file.broken = broken;
+    file.broken.extend(broken);
     Ok(file)
 }
 

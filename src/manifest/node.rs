@@ -26,6 +26,9 @@ pub struct Node {
     /// Bytes of the file covered by this node: from its first character to the end
     /// of its last content (no trailing blank lines or comments).
     pub span: Range<usize>,
+    /// For a copy made by an alias (`*name`), where the anchored original
+    /// stands; `span` is then the alias token.
+    pub defined: Option<Range<usize>>,
     pub value: Value,
 }
 
@@ -286,6 +289,7 @@ impl<'t> Builder<'t> {
                 };
                 let node = Node {
                     span: range,
+                    defined: None,
                     value: Value::Scalar(Scalar {
                         text: text.into_owned(),
                         style,
@@ -306,7 +310,7 @@ impl<'t> Builder<'t> {
                 let mut target = self.anchors[id].clone().expect("checked above");
                 // The copy sits where the alias is written: findings point there, and
                 // the enclosing collection's extent must include the alias token.
-                target.span = range;
+                target.defined = Some(std::mem::replace(&mut target.span, range));
                 self.finish_node(target, 0)?;
             }
             Event::SequenceStart(_, anchor, _) => {
@@ -338,6 +342,7 @@ impl<'t> Builder<'t> {
                 let end = self.content_end(start, &range, items.last().map(|n| n.span.end));
                 let node = Node {
                     span: start..end,
+                    defined: None,
                     value: Value::Seq(items),
                 };
                 self.finish_node(node, anchor)?;
@@ -360,6 +365,7 @@ impl<'t> Builder<'t> {
                 let end = self.content_end(start, &range, last);
                 let node = Node {
                     span: start..end,
+                    defined: None,
                     value: Value::Map(entries),
                 };
                 self.finish_node(node, anchor)?;

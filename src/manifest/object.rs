@@ -63,12 +63,16 @@ impl<'n> Object<'n> {
         self.metadata()?.get("annotations")?.get(key)?.as_str()
     }
 
-    /// Where a finding about the whole object points: its `kind` key when it has
-    /// one, else its first byte.
+    /// Where a finding about the whole object points: its `kind` key when it is
+    /// written inside the object, else the object's first byte (the `kind` may
+    /// come from a merge key or an alias written elsewhere).
     pub fn anchor(&self) -> usize {
+        let span = &self.node.span;
         self.node
             .get_entry("kind")
-            .map_or(self.node.span.start, |(k, _)| k.span.start)
+            .map(|(k, _)| k.span.start)
+            .filter(|start| span.contains(start))
+            .unwrap_or(span.start)
     }
 
     /// Whether this is a core `v1` object of the given kind.

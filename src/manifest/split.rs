@@ -36,6 +36,12 @@ pub fn yaml_chunks(text: &str) -> Vec<Range<usize>> {
             }
             // Content may follow the marker on its own line (`--- {a: 1}`).
             has_content = !rest_is_blank(&line[3..]);
+        } else if line[0] == b'%' && has_content {
+            // A directive after content can only open the next document (it
+            // follows a `...` end marker): it starts that document's chunk.
+            chunks.push(chunk_start..line_start);
+            chunk_start = line_start;
+            has_content = false;
         } else if !has_content && !is_marker(line, b"...") {
             let trimmed = trim_start(line);
             has_content = !(trimmed.is_empty() || trimmed[0] == b'#' || line[0] == b'%');
@@ -72,8 +78,10 @@ pub struct JsonError {
     pub message: String,
 }
 
-/// The byte range of every top-level JSON value in `text`.
-pub fn json_values(text: &str) -> Result<Vec<Range<usize>>, JsonError> {
+/// The byte range of every top-level JSON value in `text`, up to the first
+/// syntax error, and that error if there is one: values before a broken one are
+/// still there to judge.
+pub fn json_values(text: &str) -> (Vec<Range<usize>>, Option<JsonError>) {
     let mut values = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<IgnoredAny>();
     let mut end = 0;
@@ -87,13 +95,13 @@ pub fn json_values(text: &str) -> Result<Vec<Range<usize>>, JsonError> {
                 .next()
                 .unwrap_or(&message)
                 .to_owned();
-            return Err(JsonError { offset, message });
+            return (values, Some(JsonError { offset, message }));
         }
         let start = end + text[end..].len() - text[end..].trim_start().len();
         end = stream.byte_offset();
         values.push(start..end);
     }
-    Ok(values)
+    (values, None)
 }
 
 /// Byte offset of a 1-based line and column (in bytes, as serde_json counts).
@@ -147,6 +155,12 @@ mod tests {
     }
 
     #[test]
+    fn a_directive_after_an_end_marker_opens_the_next_chunk() {
+        let text = "a: 1\n...\n%YAML 1.2\n---\nb: 2\n";
+        assert_eq!(pieces(text), ["a: 1\n...\n", "%YAML 1.2\n---\nb: 2\n"]);
+    }
+
+    #[test]
     fn empty_text_is_one_empty_chunk() {
         assert_eq!(yaml_chunks(""), vec![0..0]);
     }
@@ -154,7 +168,8 @@ mod tests {
     #[test]
     fn concatenated_json_values() {
         let text = "{\"a\": 1}\n  {\"b\": [2]}{}\n";
-        let values = json_values(text).unwrap();
+        let (values, error) = json_values(text);
+        assert_eq!(error, None);
         let got: Vec<&str> = values.into_iter().map(|r| &text[r]).collect();
         assert_eq!(got, ["{\"a\": 1}", "{\"b\": [2]}", "{}"]);
     }
@@ -162,7 +177,9 @@ mod tests {
     #[test]
     fn json_error_has_a_position_and_no_content() {
         let text = "{\"a\": 1}\n{\"password\": hunter2}";
-        let err = json_values(text).unwrap_err();
+        let (values, err) = json_values(text);
+        assert_eq!(values, vec![0..8]);
+        let err = err.unwrap();
         assert_eq!(&text[err.offset..err.offset + 1], "h");
         assert!(!err.message.contains("hunter2"), "{}", err.message);
     }

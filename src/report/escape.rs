@@ -7,14 +7,15 @@
 
 /// Whether a character must not reach a terminal as it is.
 fn is_unsafe(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
+    (c.is_control() && c != '\t')
         || matches!(c,
             '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
             | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// `text` with unsafe characters written as `\u{..}` escapes. For messages and
-/// paths, where length does not matter.
+/// `text` with unsafe characters written as `\u{..}` escapes, line breaks
+/// included: one message or path must not be able to write lines of its own.
+/// For messages and paths, where length does not matter.
 pub fn escape_for_terminal(text: &str) -> String {
     if !text.chars().any(is_unsafe) {
         return text.to_owned();
@@ -37,7 +38,7 @@ pub fn mask_control_chars(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\r' && chars.peek() == Some(&'\n') {
+        if c == '\n' || c == '\r' && chars.peek() == Some(&'\n') {
             out.push(c);
         } else if is_unsafe(c) {
             out.extend(std::iter::repeat_n('?', c.len_utf8()));
@@ -60,6 +61,7 @@ mod tests {
             "x\\u{202e}y\\u{200b}"
         );
         assert_eq!(escape_for_terminal("plain/path.yaml"), "plain/path.yaml");
+        assert_eq!(escape_for_terminal("a\nb"), "a\\u{a}b");
     }
 
     #[test]

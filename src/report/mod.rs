@@ -74,11 +74,17 @@ pub struct Style {
 }
 
 /// Writes the report to stdout in `format`.
+///
+/// A reader that stops reading (`seal-guard check | head -1`) is not a failure:
+/// the report is cut short, and the exit code still says what was found.
 pub fn print(report: &Report, format: OutputFormat, style: Style) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    write(&mut out, report, format, style)?;
-    out.flush()
+    let result = write(&mut out, report, format, style).and_then(|()| out.flush());
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 pub fn write(

@@ -84,7 +84,8 @@ impl Case {
         let sandbox = Sandbox::new();
         let git = std::fs::read_to_string(self.dir.join("git-init")).ok();
         if git.is_some() {
-            git2::Repository::init(&sandbox.root).expect("git init");
+            // Before the copy, so that a case can put files inside `.git/`.
+            sandbox.git(&["init", "-q"]);
         }
         let mut files = BTreeMap::new();
         copy_tree(&self.dir, &sandbox.root, "", &mut files);
@@ -96,8 +97,15 @@ impl Case {
                 .collect();
             sandbox.commit_all(&forced);
         } else {
+            let inside = std::process::Command::new("git")
+                .args(["rev-parse", "--is-inside-work-tree"])
+                .current_dir(&sandbox.root)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
             assert!(
-                git2::Repository::discover(&sandbox.root).is_err(),
+                !inside,
                 "the sandbox {} is inside a git repository; set TMPDIR elsewhere",
                 sandbox.root.display()
             );
@@ -152,26 +160,35 @@ impl Sandbox {
 
     /// Makes the root a repository (if it is not one yet), adds what `.gitignore`
     /// allows plus `forced`, and commits.
-    pub fn commit_all(&self, forced: &[&str]) {
-        let repo = git2::Repository::open(&self.root)
-            .or_else(|_| git2::Repository::init(&self.root))
-            .expect("git init");
-        let mut index = repo.index().expect("git index");
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .expect("git add");
-        for path in forced {
-            index.add_path(Path::new(path)).expect("git add -f");
+    /// Runs git in the root, isolated from the machine's git configuration.
+    pub fn git(&self, args: &[&str]) {
+        {
+            let status = std::process::Command::new("git")
+                .args(args)
+                .current_dir(&self.root)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "fixture")
+                .env("GIT_AUTHOR_EMAIL", "fixture@example.invalid")
+                .env("GIT_COMMITTER_NAME", "fixture")
+                .env("GIT_COMMITTER_EMAIL", "fixture@example.invalid")
+                .env("GIT_AUTHOR_DATE", "1970-01-01T00:00:00Z")
+                .env("GIT_COMMITTER_DATE", "1970-01-01T00:00:00Z")
+                .status()
+                .expect("run git");
+            assert!(status.success(), "git {args:?} failed");
         }
-        index.write().expect("write the index");
-        let tree = repo
-            .find_tree(index.write_tree().expect("write tree"))
-            .expect("tree");
-        let signature =
-            git2::Signature::new("fixture", "fixture@example.invalid", &git2::Time::new(0, 0))
-                .expect("signature");
-        repo.commit(Some("HEAD"), &signature, &signature, "fixture", &tree, &[])
-            .expect("commit");
+    }
+
+    pub fn commit_all(&self, forced: &[&str]) {
+        if !self.root.join(".git").exists() {
+            self.git(&["init", "-q"]);
+        }
+        self.git(&["add", "-A"]);
+        for path in forced {
+            self.git(&["add", "-f", "--", path]);
+        }
+        self.git(&["commit", "-q", "--allow-empty", "-m", "fixture"]);
     }
 
     /// Runs `seal-guard ARGS` in the root, with `--color never` unless `args` set
