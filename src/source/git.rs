@@ -292,10 +292,19 @@ impl Repo {
     }
 
     /// The index as git would use it now, or an empty one before the first `git add`.
-    fn index(&self) -> Result<gix::worktree::Index, GitError> {
-        self.repo.index_or_empty().map_err(failed(|| {
-            format!("read the index {:?}", self.repo.index_path())
-        }))
+    ///
+    /// Its trailing checksum is not verified: git itself checks it only in
+    /// `git fsck`, and hashing a 9 MB index with collision detection would cost
+    /// a hook more than everything else it does. A damaged index fails to decode.
+    fn index(&self) -> Result<gix::index::File, GitError> {
+        let path = self.repo.index_path();
+        gix::index::File::at_or_default(
+            &path,
+            self.repo.object_hash(),
+            true,
+            gix::index::decode::Options::default(),
+        )
+        .map_err(failed(|| format!("read the index {path:?}")))
     }
 
     /// HEAD's commit, or `None` when HEAD has no commit yet.
@@ -414,7 +423,7 @@ fn decode_tree<'a>(tree: &'a gix::Tree<'_>) -> Result<gix::objs::TreeRef<'a>, Gi
 /// The paths in the index (see [`Repo::tracked`]). Submodules are not paths of
 /// files and are left out.
 pub struct Tracked {
-    index: gix::worktree::Index,
+    index: gix::index::File,
     workdir: PathBuf,
 }
 

@@ -100,11 +100,7 @@ impl Walk<'_> {
                     .and_then(|t| t.bisect_entry(name, true))
                     .filter(|entry| entry.mode.is_tree())
                     .map(|entry| entry.oid.to_owned());
-                let sub_cache = cache.and_then(|c| {
-                    c.children
-                        .iter()
-                        .find(|child| child.name.as_slice() == name.as_bytes())
-                });
+                let sub_cache = cache.and_then(|cache| cached_child(cache, name));
                 self.folder(sub_prefix.len(), at..at + run, sub_tree, sub_cache)?;
                 at += run;
             } else {
@@ -124,6 +120,18 @@ impl Walk<'_> {
         }
         Ok(())
     }
+}
+
+/// The cache-tree node of subfolder `name`. Git keeps a node's children sorted by
+/// name length, then bytes, so a folder with 10,000 subfolders is searched, not
+/// scanned. Should a tool have written them in another order, a miss only costs
+/// reading that subfolder from HEAD.
+fn cached_child<'c>(cache: &'c CacheTree, name: &BStr) -> Option<&'c CacheTree> {
+    let wanted = (name.len(), name.as_bytes());
+    let at = cache
+        .children
+        .binary_search_by(|child| (child.name.len(), child.name.as_slice()).cmp(&wanted));
+    at.ok().map(|at| &cache.children[at])
 }
 
 pub(super) fn worktree_matches(file: &SourceFile) -> Result<bool, GitError> {
@@ -201,6 +209,8 @@ fn invalidate(cache: &mut CacheTree, path: &BStr) {
     let mut node = cache;
     let mut folders = path.split_str("/").collect::<Vec<_>>();
     folders.pop();
+    // Scanned, not searched like `cached_child`: here a miss would leave a stale
+    // id valid, and only the staged files' folders are visited.
     for folder in folders {
         match node
             .children
