@@ -3,8 +3,8 @@
 //!
 //! It answers one question, "which bytes has git committed, or is about to commit,
 //! under which path?", and yields [`SourceFile`]s: it never judges content, and it
-//! prints nothing. It also does the two small writes `fix --staged` needs (stage a
-//! rewritten file). Installing the pre-commit hook lives in [`crate::hook`].
+//! prints nothing. Its one write is the one `fix --staged` needs: staging a file
+//! that fix rewrote. Installing the pre-commit hook lives in [`crate::hook`].
 //!
 //! # How the CLI calls it
 //!
@@ -228,8 +228,9 @@ impl Repo {
 
     /// Stages the working-tree files at `disk_paths` (as [`SourceFile::disk_path`]
     /// gives them, or relative to the working tree) and writes the index, after
-    /// `fix --staged` rewrote them. Each must already be in the index; its mode is
-    /// kept. Fails without writing anything if one of them cannot be staged.
+    /// `fix --staged` rewrote them. Each must already be in the index as a regular
+    /// file; its mode is kept. If one cannot be staged, the index is not written
+    /// (blobs already stored stay unreferenced until git prunes them).
     pub fn stage<P: AsRef<Path>>(&self, disk_paths: &[P]) -> Result<(), GitError> {
         staged::stage(self, disk_paths)
     }
@@ -420,8 +421,8 @@ fn decode_tree<'a>(tree: &'a gix::Tree<'_>) -> Result<gix::objs::TreeRef<'a>, Gi
         .map_err(failed(|| format!("decode tree {}", tree.id)))
 }
 
-/// The paths in the index (see [`Repo::tracked`]). Submodules are not paths of
-/// files and are left out.
+/// The paths in the index (see [`Repo::tracked`]): files and symbolic links.
+/// Submodules and sparse folders are not files in the working tree and are left out.
 pub struct Tracked {
     index: gix::index::File,
     workdir: PathBuf,
@@ -437,15 +438,15 @@ impl std::fmt::Debug for Tracked {
 
 impl Tracked {
     /// Whether `path` (absolute under the working tree, or relative to it) is in
-    /// the index as a file.
+    /// the index as a file or symbolic link.
     pub fn contains(&self, path: &Path) -> bool {
         index_spelling(&self.workdir, path)
             .and_then(|spelled| self.index.entry_by_path(spelled.as_bstr()))
             .is_some_and(|entry| is_file_entry(entry.mode))
     }
 
-    /// The working-tree path of every tracked file, in index order, each once
-    /// (a conflicted path has several entries).
+    /// The working-tree path of every tracked file and link, in index order, each
+    /// once (a conflicted path has several entries).
     pub fn disk_paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
         let state: &gix::index::State = &self.index;
         let mut previous: Option<&BStr> = None;
@@ -455,9 +456,7 @@ impl Tracked {
                 return None;
             }
             previous = Some(path);
-            gix::path::from_bstr(path)
-                .ok()
-                .map(|relative| self.workdir.join(relative))
+            disk_path(&self.workdir, path)
         })
     }
 }

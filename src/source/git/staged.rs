@@ -107,7 +107,7 @@ impl Walk<'_> {
                 let entry = &all[at];
                 let committable = entry.stage() == Stage::Unconflicted
                     && !entry.flags.contains(Flags::INTENT_TO_ADD)
-                    && (entry.mode == Mode::FILE || entry.mode == Mode::FILE_EXECUTABLE);
+                    && is_regular_file(entry.mode);
                 let in_head = head_entries
                     .as_ref()
                     .and_then(|t| t.bisect_entry(name_and_rest.as_bstr(), false))
@@ -120,6 +120,12 @@ impl Walk<'_> {
         }
         Ok(())
     }
+}
+
+/// Files whose bytes are content (not a link target, a submodule's commit or a
+/// sparse folder).
+fn is_regular_file(mode: Mode) -> bool {
+    mode == Mode::FILE || mode == Mode::FILE_EXECUTABLE
 }
 
 /// The cache-tree node of subfolder `name`. Git keeps a node's children sorted by
@@ -164,6 +170,10 @@ pub(super) fn stage<P: AsRef<Path>>(repo: &Repo, disk_paths: &[P]) -> Result<(),
             path: disk_path.to_owned(),
         };
         let spelled = index_spelling(&repo.workdir, disk_path).ok_or_else(not_in_index)?;
+        let entry = index
+            .entry_mut_by_path_and_stage(spelled.as_bstr(), Stage::Unconflicted)
+            .filter(|entry| is_regular_file(entry.mode))
+            .ok_or_else(not_in_index)?;
         let full_path = repo.workdir.join(disk_path);
         let io = |source| GitError::Io {
             path: full_path.clone(),
@@ -173,20 +183,14 @@ pub(super) fn stage<P: AsRef<Path>>(repo: &Repo, disk_paths: &[P]) -> Result<(),
         // matches and git rehashes it instead of trusting the staged blob.
         let meta = gix::index::fs::Metadata::from_path_no_follow(&full_path).map_err(io)?;
         let bytes = std::fs::read(&full_path).map_err(io)?;
-        let stat = gix::index::entry::Stat::from_fs(&meta).map_err(failed(|| {
+        entry.stat = gix::index::entry::Stat::from_fs(&meta).map_err(failed(|| {
             format!("read the modification time of {full_path:?}")
         }))?;
-        let id = repo
+        entry.id = repo
             .repo
             .write_blob(&bytes)
             .map_err(failed(|| format!("write the blob of {full_path:?}")))?
             .detach();
-        let entry = index
-            .entry_mut_by_path_and_stage(spelled.as_bstr(), Stage::Unconflicted)
-            .filter(|entry| entry.mode == Mode::FILE || entry.mode == Mode::FILE_EXECUTABLE)
-            .ok_or_else(not_in_index)?;
-        entry.id = id;
-        entry.stat = stat;
         if let Some(cache) = index.tree_mut() {
             invalidate(cache, spelled.as_bstr());
         }
