@@ -96,8 +96,14 @@ if command -v hyperfine > /dev/null 2>&1; then hyperfine --version; fi
 
 say "building (release)"
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+# The benchmark program builds against the crate's own lock file, so it measures
+# the dependency versions the crate is tested with; the copy is removed after.
+lock=$root/scripts/bench-git/Cargo.lock
+cp "$root/Cargo.lock" "$lock"
+trap 'rm -f "$lock"' EXIT
 cargo build --release --quiet --manifest-path "$root/scripts/bench-git/Cargo.toml" \
     --target-dir "$root/target"
+rm -f "$lock"
 bench=$root/target/release/bench-git
 seal_guard=$root/target/release/seal-guard
 
