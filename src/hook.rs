@@ -51,7 +51,7 @@ pub enum InstallError {
     )]
     BackupExists { hook: PathBuf, backup: PathBuf },
 
-    #[error("cannot write the hook in {path:?}")]
+    #[error("cannot install the hook at {path:?}")]
     #[diagnostic(code(seal_guard::hook::io))]
     Io {
         path: PathBuf,

@@ -276,3 +276,38 @@ fn history_of_a_repository_without_commits_is_empty() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_shallow_clone_counts_its_oldest_commit_as_the_start() {
+    let test = TestRepo::new();
+    test.add("old.yaml", "kind: ConfigMap\n");
+    test.commit("old", 0);
+    test.add("secret.yaml", SECRET);
+    let latest = test.commit("latest", 10);
+    let shallow = test.beside("shallow");
+    let url = format!("file://{}", test.root.display());
+    git_support::git(
+        &test.root,
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &url,
+            shallow.to_str().unwrap(),
+        ],
+    );
+
+    let found = Repo::discover(&shallow)
+        .unwrap()
+        .history(None, &EVERYTHING)
+        .unwrap();
+
+    assert_eq!(
+        summary(&found),
+        [
+            ("old.yaml".to_owned(), latest.clone(), true),
+            ("secret.yaml".to_owned(), latest, true)
+        ]
+    );
+}

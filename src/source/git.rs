@@ -3,8 +3,8 @@
 //!
 //! It answers one question, "which bytes has git committed, or is about to commit,
 //! under which path?", and yields [`SourceFile`]s: it never judges content, and it
-//! prints nothing. It also does the two small writes `fix --staged` needs (stage a
-//! rewritten file). Installing the pre-commit hook lives in [`crate::hook`].
+//! prints nothing. Its one write is the one `fix --staged` needs: staging a file
+//! that fix rewrote. Installing the pre-commit hook lives in [`crate::hook`].
 //!
 //! # How the CLI calls it
 //!
@@ -28,19 +28,21 @@
 //! A hook runs on every commit, so `staged` must cost what the staged files cost.
 //! Git gets there by keeping a tree id for every unchanged folder in the index (the
 //! "cache tree"): a folder whose cached id equals HEAD's is skipped unread. libgit2
-//! does not expose that cache, and loading a large index is slow in itself. Measured
-//! on the 100,000-file benchmark corpus (80,001 tracked files, 9 MB index, five
-//! files staged; 2 cores, release build; `scripts/bench-git.sh`):
+//! does not expose that cache, and loading a large index is slow in itself.
+//! Measured with `scripts/bench-git.sh` (hyperfine, 50 runs) on its corpus: 80,259
+//! tracked files, a 9 MB index, 301 commits, packed, five files staged; 2 cores,
+//! shared with other builds (load average 7 to 8), so CPU time is the steadier
+//! figure:
 //!
-//! | listing the staged files                      | wall time    |
-//! | --------------------------------------------- | ------------ |
-//! | `git diff --cached --name-only` (git 2.47)     | 16-20 ms     |
-//! | git2 0.21: `index()` + `diff_tree_to_index`    | 95-130 ms    |
-//! | gix 0.90: index + cache-tree walk (this file)  | 27 ms        |
+//! | listing the staged files, with their bytes   | wall (mean) | CPU (user+sys) |
+//! | -------------------------------------------- | ----------- | -------------- |
+//! | `git diff --cached --name-only` (git 2.47)   | 40 ms       | 18 ms          |
+//! | git2 0.21: `index()`, `diff_tree_to_index`   | 239 ms      | 119 ms         |
+//! | gix 0.90 and the cache-tree walk (this file) | 35 ms       | 15 ms          |
 //!
-//! git2 spends 63-86 ms loading the index alone, so no use of it meets the target of
-//! twice git's time; gix loads the same index in about 20 ms and exposes the cache
-//! tree. The rest of this module uses gix too, so the crate speaks one git dialect.
+//! git2 alone spends over 60 ms loading that index, so no use of it meets the
+//! target of twice git's time. The rest of this module uses gix too, so the crate
+//! reads git one way.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -228,8 +230,9 @@ impl Repo {
 
     /// Stages the working-tree files at `disk_paths` (as [`SourceFile::disk_path`]
     /// gives them, or relative to the working tree) and writes the index, after
-    /// `fix --staged` rewrote them. Each must already be in the index; its mode is
-    /// kept. Fails without writing anything if one of them cannot be staged.
+    /// `fix --staged` rewrote them. Each must already be in the index as a regular
+    /// file; its mode is kept. If one cannot be staged, the index is not written
+    /// (blobs already stored stay unreferenced until git prunes them).
     pub fn stage<P: AsRef<Path>>(&self, disk_paths: &[P]) -> Result<(), GitError> {
         staged::stage(self, disk_paths)
     }
@@ -292,10 +295,19 @@ impl Repo {
     }
 
     /// The index as git would use it now, or an empty one before the first `git add`.
-    fn index(&self) -> Result<gix::worktree::Index, GitError> {
-        self.repo.index_or_empty().map_err(failed(|| {
-            format!("read the index {:?}", self.repo.index_path())
-        }))
+    ///
+    /// Its trailing checksum is not verified: git itself checks it only in
+    /// `git fsck`, and hashing a 9 MB index with collision detection would cost
+    /// a hook more than everything else it does. A damaged index fails to decode.
+    fn index(&self) -> Result<gix::index::File, GitError> {
+        let path = self.repo.index_path();
+        gix::index::File::at_or_default(
+            &path,
+            self.repo.object_hash(),
+            true,
+            gix::index::decode::Options::default(),
+        )
+        .map_err(failed(|| format!("read the index {path:?}")))
     }
 
     /// HEAD's commit, or `None` when HEAD has no commit yet.
@@ -411,10 +423,10 @@ fn decode_tree<'a>(tree: &'a gix::Tree<'_>) -> Result<gix::objs::TreeRef<'a>, Gi
         .map_err(failed(|| format!("decode tree {}", tree.id)))
 }
 
-/// The paths in the index (see [`Repo::tracked`]). Submodules are not paths of
-/// files and are left out.
+/// The paths in the index (see [`Repo::tracked`]): files and symbolic links.
+/// Submodules and sparse folders are not files in the working tree and are left out.
 pub struct Tracked {
-    index: gix::worktree::Index,
+    index: gix::index::File,
     workdir: PathBuf,
 }
 
@@ -428,15 +440,15 @@ impl std::fmt::Debug for Tracked {
 
 impl Tracked {
     /// Whether `path` (absolute under the working tree, or relative to it) is in
-    /// the index as a file.
+    /// the index as a file or symbolic link.
     pub fn contains(&self, path: &Path) -> bool {
         index_spelling(&self.workdir, path)
             .and_then(|spelled| self.index.entry_by_path(spelled.as_bstr()))
             .is_some_and(|entry| is_file_entry(entry.mode))
     }
 
-    /// The working-tree path of every tracked file, in index order, each once
-    /// (a conflicted path has several entries).
+    /// The working-tree path of every tracked file and link, in index order, each
+    /// once (a conflicted path has several entries).
     pub fn disk_paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
         let state: &gix::index::State = &self.index;
         let mut previous: Option<&BStr> = None;
@@ -446,9 +458,7 @@ impl Tracked {
                 return None;
             }
             previous = Some(path);
-            gix::path::from_bstr(path)
-                .ok()
-                .map(|relative| self.workdir.join(relative))
+            disk_path(&self.workdir, path)
         })
     }
 }

@@ -104,77 +104,14 @@ pub(super) fn history(
         Some(rev) => Some(merge_base(repo, rev, &head)?),
         None => None,
     };
-    let commits = repo
-        .repo
-        .rev_walk([head.id])
-        .sorting(Sorting::ByCommitTime(CommitTimeOrder::NewestFirst))
-        .with_hidden(hidden)
-        .all()
-        .map_err(failed(|| format!("walk the history of HEAD ({})", head.id)))?
-        .enumerate()
-        .map(|(position, info)| {
-            info.map(|info| (position, info.id))
-                .map_err(failed(|| format!("walk the history of HEAD ({})", head.id)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let commits = walk_from(repo, &head, hidden)?;
 
     // Comparing each commit with its parents is independent work: spread it.
     let keep_path = |path: &BStr| (filter.path)(&path.to_str_lossy());
     let per_commit = par_map(&repo.shared, commits, |thread_repo, (walk_position, id)| {
-        let commit = thread_repo
-            .find_commit(id)
-            .map_err(failed(|| format!("read commit {id}")))?;
-        let decoded = commit
-            .decode()
-            .map_err(failed(|| format!("decode commit {id}")))?;
-        let time = decoded
-            .committer()
-            .map_err(failed(|| format!("decode commit {id}")))?
-            .time()
-            .map_err(failed(|| format!("read the time of commit {id}")))?
-            .seconds;
-        let parents = decoded
-            .parents()
-            .map(|parent| tree_of(thread_repo, parent))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut found = Vec::new();
-        introduced(
-            thread_repo,
-            decoded.tree(),
-            &parents,
-            &keep_path,
-            &mut BString::default(),
-            &mut found,
-        )?;
-        Ok(Some(
-            found
-                .into_iter()
-                .map(|(path, blob)| Introduction {
-                    blob,
-                    path,
-                    commit: id,
-                    time,
-                    walk_position,
-                })
-                .collect::<Vec<_>>(),
-        ))
+        introductions(thread_repo, id, walk_position, &keep_path).map(Some)
     })?;
-
-    let mut oldest: HashMap<ObjectId, Introduction> = HashMap::new();
-    for introduction in per_commit.into_iter().flatten() {
-        match oldest.entry(introduction.blob) {
-            Entry::Vacant(slot) => {
-                slot.insert(introduction);
-            }
-            Entry::Occupied(mut slot) => {
-                if introduction.age_key() < slot.get().age_key() {
-                    slot.insert(introduction);
-                }
-            }
-        }
-    }
-    let mut candidates: Vec<Introduction> = oldest.into_values().collect();
-    candidates.sort_by(|a, b| a.path.cmp(&b.path).then(a.age_key().cmp(&b.age_key())));
+    let candidates = oldest_per_blob(per_commit.into_iter().flatten());
 
     let read = par_map(&repo.shared, candidates, |thread_repo, introduction| {
         let bytes = read_blob(thread_repo, introduction.blob, introduction.path.as_bstr())?;
@@ -201,6 +138,96 @@ pub(super) fn history(
             })
         })
         .collect()
+}
+
+/// The commits reachable from HEAD and not from `hidden`, newest first, each with
+/// its position in that order.
+fn walk_from(
+    repo: &Repo,
+    head: &Head,
+    hidden: Option<ObjectId>,
+) -> Result<Vec<(usize, ObjectId)>, GitError> {
+    let walk_failed = || format!("walk the history of HEAD ({})", head.id);
+    repo.repo
+        .rev_walk([head.id])
+        .sorting(Sorting::ByCommitTime(CommitTimeOrder::NewestFirst))
+        .with_hidden(hidden)
+        .all()
+        .map_err(failed(walk_failed))?
+        .enumerate()
+        .map(|(position, info)| {
+            info.map(|info| (position, info.id))
+                .map_err(failed(walk_failed))
+        })
+        .collect()
+}
+
+/// The blobs commit `id` introduced at paths `keep_path` accepts.
+///
+/// A parent missing from the object store (the edge of a shallow clone) is
+/// ignored: the oldest commit present stands in for the history before it.
+fn introductions(
+    repo: &gix::Repository,
+    id: ObjectId,
+    walk_position: usize,
+    keep_path: &dyn Fn(&BStr) -> bool,
+) -> Result<Vec<Introduction>, GitError> {
+    let commit = repo
+        .find_commit(id)
+        .map_err(failed(|| format!("read commit {id}")))?;
+    let decoded = commit
+        .decode()
+        .map_err(failed(|| format!("decode commit {id}")))?;
+    let time = decoded
+        .committer()
+        .map_err(failed(|| format!("decode commit {id}")))?
+        .time()
+        .map_err(failed(|| format!("read the time of commit {id}")))?
+        .seconds;
+    let parents = decoded
+        .parents()
+        .filter(|parent| repo.has_object(parent))
+        .map(|parent| tree_of(repo, parent))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut found = Vec::new();
+    introduced(
+        repo,
+        decoded.tree(),
+        &parents,
+        keep_path,
+        &mut BString::default(),
+        &mut found,
+    )?;
+    Ok(found
+        .into_iter()
+        .map(|(path, blob)| Introduction {
+            blob,
+            path,
+            commit: id,
+            time,
+            walk_position,
+        })
+        .collect())
+}
+
+/// One introduction per blob, the oldest, sorted by path.
+fn oldest_per_blob(introductions: impl Iterator<Item = Introduction>) -> Vec<Introduction> {
+    let mut oldest: HashMap<ObjectId, Introduction> = HashMap::new();
+    for introduction in introductions {
+        match oldest.entry(introduction.blob) {
+            Entry::Vacant(slot) => {
+                slot.insert(introduction);
+            }
+            Entry::Occupied(mut slot) => {
+                if introduction.age_key() < slot.get().age_key() {
+                    slot.insert(introduction);
+                }
+            }
+        }
+    }
+    let mut oldest: Vec<Introduction> = oldest.into_values().collect();
+    oldest.sort_by(|a, b| a.path.cmp(&b.path).then(a.age_key().cmp(&b.age_key())));
+    oldest
 }
 
 /// The merge base of `rev` and HEAD.

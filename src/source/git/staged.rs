@@ -22,12 +22,13 @@ pub(super) fn staged(repo: &Repo) -> Result<Vec<SourceFile>, GitError> {
     let index = repo.index()?;
     let head_tree = repo.head()?.map(|head| head.tree);
     let state: &State = &index;
-    let mut walk = Walk {
-        repo: &repo.repo,
-        state,
-        changed: Vec::new(),
-    };
-    walk.folder(0, 0..state.entries().len(), head_tree, state.tree())?;
+    let walk = Walk::run(&repo.repo, state, head_tree)?;
+    log::debug!(
+        "staged: {} of {} index entries differ from HEAD; {} trees read",
+        walk.changed.len(),
+        state.entries().len(),
+        walk.trees_read
+    );
 
     let jobs: Vec<(ObjectId, &BStr)> = walk
         .changed
@@ -62,9 +63,26 @@ struct Walk<'a> {
     state: &'a State,
     /// Positions in `state.entries()` of the files that differ from HEAD.
     changed: Vec<usize>,
+    /// HEAD's trees read: what the listing cost, beyond loading the index.
+    trees_read: usize,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    fn run(
+        repo: &'a gix::Repository,
+        state: &'a State,
+        head_tree: Option<ObjectId>,
+    ) -> Result<Self, GitError> {
+        let mut walk = Walk {
+            repo,
+            state,
+            changed: Vec::new(),
+            trees_read: 0,
+        };
+        walk.folder(0, 0..state.entries().len(), head_tree, state.tree())?;
+        Ok(walk)
+    }
+
     /// Compares `entries` (all of them under the folder whose path is the first
     /// `prefix_len` bytes of theirs) with HEAD's `tree` for that folder, if HEAD has
     /// one, guided by the index's `cache` for it, if valid.
@@ -82,6 +100,7 @@ impl Walk<'_> {
             return Ok(());
         }
         let tree_object = tree.map(|id| read_tree(self.repo, id)).transpose()?;
+        self.trees_read += usize::from(tree_object.is_some());
         let head_entries = tree_object.as_ref().map(decode_tree).transpose()?;
 
         let all = self.state.entries();
@@ -100,18 +119,14 @@ impl Walk<'_> {
                     .and_then(|t| t.bisect_entry(name, true))
                     .filter(|entry| entry.mode.is_tree())
                     .map(|entry| entry.oid.to_owned());
-                let sub_cache = cache.and_then(|c| {
-                    c.children
-                        .iter()
-                        .find(|child| child.name.as_slice() == name.as_bytes())
-                });
+                let sub_cache = cache.and_then(|cache| cached_child(cache, name));
                 self.folder(sub_prefix.len(), at..at + run, sub_tree, sub_cache)?;
                 at += run;
             } else {
                 let entry = &all[at];
                 let committable = entry.stage() == Stage::Unconflicted
                     && !entry.flags.contains(Flags::INTENT_TO_ADD)
-                    && (entry.mode == Mode::FILE || entry.mode == Mode::FILE_EXECUTABLE);
+                    && is_regular_file(entry.mode);
                 let in_head = head_entries
                     .as_ref()
                     .and_then(|t| t.bisect_entry(name_and_rest.as_bstr(), false))
@@ -124,6 +139,22 @@ impl Walk<'_> {
         }
         Ok(())
     }
+}
+
+/// Files whose bytes are content (not a link target, a submodule's commit or a
+/// sparse folder).
+fn is_regular_file(mode: Mode) -> bool {
+    mode == Mode::FILE || mode == Mode::FILE_EXECUTABLE
+}
+
+/// The cache-tree node of subfolder `name`. gix sorts a node's children by name
+/// when it reads the index, so a folder with 10,000 subfolders is searched, not
+/// scanned.
+fn cached_child<'c>(cache: &'c CacheTree, name: &BStr) -> Option<&'c CacheTree> {
+    let at = cache
+        .children
+        .binary_search_by(|child| child.name.as_slice().cmp(name.as_bytes()));
+    at.ok().map(|at| &cache.children[at])
 }
 
 pub(super) fn worktree_matches(file: &SourceFile) -> Result<bool, GitError> {
@@ -156,6 +187,10 @@ pub(super) fn stage<P: AsRef<Path>>(repo: &Repo, disk_paths: &[P]) -> Result<(),
             path: disk_path.to_owned(),
         };
         let spelled = index_spelling(&repo.workdir, disk_path).ok_or_else(not_in_index)?;
+        let entry = index
+            .entry_mut_by_path_and_stage(spelled.as_bstr(), Stage::Unconflicted)
+            .filter(|entry| is_regular_file(entry.mode))
+            .ok_or_else(not_in_index)?;
         let full_path = repo.workdir.join(disk_path);
         let io = |source| GitError::Io {
             path: full_path.clone(),
@@ -165,20 +200,14 @@ pub(super) fn stage<P: AsRef<Path>>(repo: &Repo, disk_paths: &[P]) -> Result<(),
         // matches and git rehashes it instead of trusting the staged blob.
         let meta = gix::index::fs::Metadata::from_path_no_follow(&full_path).map_err(io)?;
         let bytes = std::fs::read(&full_path).map_err(io)?;
-        let stat = gix::index::entry::Stat::from_fs(&meta).map_err(failed(|| {
+        entry.stat = gix::index::entry::Stat::from_fs(&meta).map_err(failed(|| {
             format!("read the modification time of {full_path:?}")
         }))?;
-        let id = repo
+        entry.id = repo
             .repo
             .write_blob(&bytes)
             .map_err(failed(|| format!("write the blob of {full_path:?}")))?
             .detach();
-        let entry = index
-            .entry_mut_by_path_and_stage(spelled.as_bstr(), Stage::Unconflicted)
-            .filter(|entry| entry.mode == Mode::FILE || entry.mode == Mode::FILE_EXECUTABLE)
-            .ok_or_else(not_in_index)?;
-        entry.id = id;
-        entry.stat = stat;
         if let Some(cache) = index.tree_mut() {
             invalidate(cache, spelled.as_bstr());
         }
@@ -201,6 +230,8 @@ fn invalidate(cache: &mut CacheTree, path: &BStr) {
     let mut node = cache;
     let mut folders = path.split_str("/").collect::<Vec<_>>();
     folders.pop();
+    // Scanned, not searched like `cached_child`: here a miss would leave a stale
+    // id valid, and only the staged files' folders are visited.
     for folder in folders {
         match node
             .children
@@ -213,5 +244,82 @@ fn invalidate(cache: &mut CacheTree, path: &BStr) {
             }
             None => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .status()
+            .expect("run git");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// Folder names of different lengths: git orders cache-tree children by
+    /// length first, gix by bytes; the search must use gix's order.
+    const FOLDERS: [&str; 6] = ["a", "bb", "b-longer", "ccc", "c", "zz"];
+
+    fn committed_repo() -> (tempfile::TempDir, gix::Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        for folder in FOLDERS {
+            for sub in ["x", "yy"] {
+                let path = dir.path().join(folder).join(sub);
+                std::fs::create_dir_all(&path).unwrap();
+                std::fs::write(path.join("f.yaml"), format!("{folder}/{sub}\n")).unwrap();
+            }
+        }
+        git(dir.path(), &["add", "."]);
+        git(dir.path(), &["commit", "-q", "-m", "start"]);
+        let repo = gix::open(dir.path()).unwrap();
+        (dir, repo)
+    }
+
+    #[test]
+    fn every_cached_subfolder_is_found() {
+        let (_dir, repo) = committed_repo();
+        let index = repo.open_index().unwrap();
+        let root = index.tree().expect("git commit leaves a cache tree");
+
+        for folder in FOLDERS {
+            let child = cached_child(root, folder.into()).expect(folder);
+            assert_eq!(child.name.as_slice(), folder.as_bytes());
+            assert!(cached_child(child, "yy".into()).is_some(), "{folder}/yy");
+        }
+        assert!(cached_child(root, "b".into()).is_none());
+    }
+
+    #[test]
+    fn only_the_folders_above_a_staged_change_are_read() {
+        let (dir, repo) = committed_repo();
+        std::fs::write(dir.path().join("b-longer/yy/f.yaml"), "changed\n").unwrap();
+        git(dir.path(), &["add", "b-longer/yy/f.yaml"]);
+        let index = repo.open_index().unwrap();
+        let head = repo.head_tree_id().unwrap().detach();
+
+        let walk = Walk::run(&repo, &index, Some(head)).unwrap();
+
+        let changed: Vec<&BStr> = walk
+            .changed
+            .iter()
+            .map(|&at| index.entries()[at].path(&index))
+            .collect();
+        assert_eq!(changed, ["b-longer/yy/f.yaml"]);
+        // The root, b-longer and b-longer/yy; every other folder is skipped on
+        // its cached tree id.
+        assert_eq!(walk.trees_read, 3);
     }
 }
