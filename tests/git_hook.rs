@@ -339,3 +339,53 @@ fn the_pre_commit_framework_manifest_has_a_check_and_a_fix_hook() {
         assert!(!hook.name.is_empty(), "{}", hook.id);
     }
 }
+
+/// Runs `git commit` of a staged file with the hook installed by the real
+/// `seal-guard install-hook`, and the real binary behind it.
+fn commit_with_real_hook(test: &TestRepo, name: &str, content: &str) -> Output {
+    let binary = env!("CARGO_BIN_EXE_seal-guard");
+    let installed = std::process::Command::new(binary)
+        .arg("install-hook")
+        .current_dir(&test.root)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    git_support::assert_success(&installed, "seal-guard install-hook");
+    test.add(name, content);
+    git_command(&test.root)
+        .args(["commit", "-q", "-m", "try"])
+        .env("SEAL_GUARD", binary)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_installed_hook_and_the_real_binary_stop_a_plaintext_secret() {
+    let test = TestRepo::new();
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: prod}\nstringData: {password: hook-test-value}\n";
+
+    let output = commit_with_real_hook(&test, "db.yaml", secret);
+
+    assert!(!output.status.success(), "the commit went through");
+    assert_eq!(commits(&test), 0);
+    // git sends a hook's stdout to stderr.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("plaintext-secret") && stderr.contains("db.yaml"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("seal-guard fix --staged"), "{stderr}");
+    assert!(!stderr.contains("hook-test-value") && output.stdout.is_empty());
+}
+
+#[test]
+fn the_installed_hook_and_the_real_binary_let_a_clean_commit_through() {
+    let test = TestRepo::new();
+    let config_map =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata: {note: \"kind: Secret\"}\n";
+
+    let output = commit_with_real_hook(&test, "app.yaml", config_map);
+
+    git_support::assert_success(&output, "git commit");
+    assert_eq!(commits(&test), 1);
+}
