@@ -71,7 +71,9 @@ impl Workspace {
                 .wrap_err_with(|| format!("cannot open {}", path.display()))?;
             roots.push(root);
         }
-        let first = &roots[0];
+        let first_given = roots[0].clone();
+        let roots = without_overlaps(roots);
+        let first = &first_given;
         let start = if first.is_dir() {
             first.clone()
         } else {
@@ -144,6 +146,19 @@ impl Workspace {
     }
 }
 
+/// The roots with duplicates and roots inside other roots removed, so that no
+/// file is judged (and reported) twice: `check . apps` is `check .`.
+fn without_overlaps(mut roots: Vec<PathBuf>) -> Vec<PathBuf> {
+    roots.sort();
+    let mut kept: Vec<PathBuf> = Vec::with_capacity(roots.len());
+    for root in roots {
+        if !kept.iter().any(|k| root.starts_with(k)) {
+            kept.push(root);
+        }
+    }
+    kept
+}
+
 /// The working-tree root of the git repository holding `dir`, if any.
 fn find_repo_root(dir: &Path) -> Option<PathBuf> {
     crate::source::git::Repo::discover(dir)
@@ -165,4 +180,20 @@ pub fn style(global: &GlobalArgs) -> Style {
         .and_then(|c| c.parse().ok())
         .unwrap_or(100);
     Style { color, width }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_roots_are_walked_once() {
+        let roots = ["/r/apps/a.yaml", "/r", "/r/apps", "/r", "/s/b.yaml", "/rx"]
+            .map(PathBuf::from)
+            .to_vec();
+        assert_eq!(
+            without_overlaps(roots),
+            ["/r", "/rx", "/s/b.yaml"].map(PathBuf::from)
+        );
+    }
 }
