@@ -1231,3 +1231,24 @@ fn a_closed_stdout_is_not_reported_as_a_failure() {
     );
     assert!(!run.stderr.contains("Broken pipe"), "{}", run.stderr);
 }
+
+/// Bug: src/commands/mod.rs `Workspace::open` keeps every path it is given, and
+/// src/source/walk.rs `walk` adds each as a root of its own, so a file named
+/// twice, or a folder named beside one of its subfolders
+/// (`seal-guard check . apps`), is judged twice: the same finding is reported
+/// twice and counted twice in the summary.
+#[test]
+fn a_file_reached_through_two_paths_is_reported_once() {
+    let sandbox = sandbox_with(&[(
+        "apps/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nstringData: {password: s3cret-named-twice}\n",
+    )]);
+    for line in [
+        "check --format json apps/secret.yaml apps/secret.yaml",
+        "check --format json . apps",
+    ] {
+        let report = sandbox.run(&words(line)).json();
+        assert_eq!(report["summary"]["findings"], 1, "`{line}`");
+        assert_eq!(report["summary"]["files"], 1, "`{line}`");
+    }
+}
