@@ -856,6 +856,55 @@ fn a_second_fix_changes_nothing_and_check_is_clean() {
 }
 
 #[test]
+fn dry_run_lists_what_it_would_seal_and_writes_nothing() {
+    let tree = Tree::new();
+    tree.write("a/documents.yaml", fixture("preserve/documents.yaml"));
+    tree.write("a/two-secrets.yaml", fixture("preserve/two-secrets.yaml"));
+    tree.write("b/list.json", fixture("preserve/list.json"));
+    tree.write(
+        "c/cluster.yaml",
+        secret_yaml(
+            "wide",
+            None,
+            &[(CLUSTER_WIDE, "true")],
+            "stringData:\n  v: dry-run-cluster\n",
+        ),
+    );
+    let before = tree.files();
+    let cert = cert(2048);
+    let out = tree.run(&["fix", "--dry-run", "--cert", cert.to_str().unwrap()]);
+    out.code(1)
+        .assert_no_leak(&[b"db-user-4411", b"second-pass-2290", b"dry-run-cluster"]);
+    assert_eq!(tree.files(), before, "--dry-run wrote something");
+    let listed: Vec<&str> = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .filter(|l| l.starts_with("would seal "))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "would seal a/documents.yaml:14 document 2: Secret db-credentials (2 values, scope strict, namespace shop)",
+            "would seal a/two-secrets.yaml:3 document 1: Secret first (1 value, scope strict, namespace shop)",
+            "would seal a/two-secrets.yaml:19 document 3: Secret second (1 value, scope namespace-wide, namespace shop)",
+            "would seal b/list.json:8 document 1: Secret json-list-secret (1 value, scope strict, namespace shop)",
+            "would seal c/cluster.yaml:2 document 1: Secret wide (1 value, scope cluster-wide, namespace (none))",
+        ]
+    );
+
+    // Nothing to seal: exit 0, nothing listed.
+    let clean = Tree::new();
+    clean.write(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+    );
+    let out = clean.run(&["fix", "--dry-run", "--cert", cert.to_str().unwrap()]);
+    out.code(0);
+    assert!(!out.stdout().contains("would seal"));
+}
+
+#[test]
 fn exit_codes() {
     let cert = cert(2048);
     let cert = cert.to_str().unwrap();
