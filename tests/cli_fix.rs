@@ -937,6 +937,48 @@ fn exit_codes() {
 
 #[cfg(unix)]
 #[test]
+fn symbolic_links_are_never_written_through() {
+    let outside = Tree::new();
+    let target_text = secret_yaml(
+        "target",
+        Some("ns"),
+        &[],
+        "stringData:\n  v: link-target-value\n",
+    );
+    let target = outside.write("target.yaml", &target_text);
+    let dir_target = outside.write("dir/inner.yaml", &target_text);
+
+    let tree = Tree::new();
+    std::os::unix::fs::symlink(&target, tree.path("link.yaml")).unwrap();
+    std::os::unix::fs::symlink(dir_target.parent().unwrap(), tree.path("linked-dir")).unwrap();
+    let own = secret_yaml("own", Some("ns"), &[], "stringData:\n  v: link-own-value\n");
+    tree.write("own.yaml", &own);
+    let cert = cert(2048);
+    let cert = cert.to_str().unwrap();
+
+    // Walking the tree: links are skipped, the regular file is sealed.
+    tree.run(&["fix", "--cert", cert]).code(0);
+    assert_ne!(tree.read_string("own.yaml"), own);
+    // Named on the command line: still never written through.
+    for named in ["link.yaml", "linked-dir"] {
+        let out = tree.run(&["fix", "--cert", cert, named]);
+        out.assert_no_leak(&[b"link-target-value"]);
+        assert_ne!(
+            out.code, 0,
+            "{named}: a plaintext Secret is left, so not clean"
+        );
+    }
+    for link in ["link.yaml", "linked-dir"] {
+        let meta = std::fs::symlink_metadata(tree.path(link)).unwrap();
+        assert!(meta.file_type().is_symlink(), "{link} is still a link");
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), target_text);
+    assert_eq!(std::fs::read_to_string(&dir_target).unwrap(), target_text);
+    assert!(outside.temp_files().is_empty() && tree.temp_files().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
 fn file_modes_are_kept_and_no_temporary_file_is_left() {
     let tree = Tree::new();
     let modes = [0o600, 0o640, 0o644, 0o755, 0o444];
