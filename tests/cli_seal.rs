@@ -371,6 +371,55 @@ fn raw_refuses_a_label_it_cannot_build() {
 }
 
 #[test]
+fn an_explicit_scope_replaces_the_secret_annotation_as_kubeseal_does() {
+    let tree = Tree::new();
+    let secret_text = secret_yaml(
+        "annotated",
+        Some("ns"),
+        &[(NAMESPACE_WIDE, "true")],
+        "stringData:\n  v: scope-flag-value\n",
+    );
+    tree.write("in.yaml", &secret_text);
+    let secret = parse_documents("in.yaml", secret_text.as_bytes()).remove(0);
+    let cert = cert(2048);
+    let cert = cert.to_str().unwrap();
+    let mut openings = Vec::new();
+
+    // --scope cluster-wide: the Secret's namespace-wide annotation is replaced.
+    let out = tree.run(&["seal", "--cert", cert, "--scope", "cluster-wide", "in.yaml"]);
+    out.code(0);
+    let sealed = &parse_documents("out.yaml", &out.stdout)[0];
+    assert_eq!(
+        sealed["metadata"]["annotations"],
+        json!({ CLUSTER_WIDE: "true" })
+    );
+    assert_eq!(
+        sealed["spec"]["template"]["metadata"]["annotations"],
+        json!({ CLUSTER_WIDE: "true" })
+    );
+    let mut rescoped = secret.clone();
+    rescoped["metadata"]["annotations"] = json!({ CLUSTER_WIDE: "true" });
+    openings.extend(sealed_from(
+        "--scope cluster-wide",
+        &rescoped,
+        sealed,
+        &Expect::key(2048),
+    ));
+
+    // --scope strict cannot undo an annotation (kubeseal's rule).
+    let out = tree.run(&["seal", "--cert", cert, "--scope", "strict", "in.yaml"]);
+    out.code(0);
+    let sealed = &parse_documents("out.yaml", &out.stdout)[0];
+    openings.extend(sealed_from(
+        "--scope strict",
+        &secret,
+        sealed,
+        &Expect::key(2048),
+    ));
+    assert_opens(&openings);
+}
+
+#[test]
 fn namespace_and_name_flags() {
     let tree = Tree::new();
     let cert = cert(2048);

@@ -160,6 +160,7 @@ pub fn plan<'k>(
     };
     let defaults = Defaults {
         scope: settings.scope,
+        scope_given: false,
         namespace: settings.namespace.clone(),
         name: None,
     };
