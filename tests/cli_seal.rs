@@ -371,6 +371,34 @@ fn raw_refuses_a_label_it_cannot_build() {
 }
 
 #[test]
+fn raw_takes_scope_and_namespace_from_the_config() {
+    let tree = Tree::new();
+    let cert = cert(2048);
+    let cert = cert.to_str().unwrap();
+    let mut openings = Vec::new();
+    for (config, label) in [
+        ("scope: cluster-wide\n", ""),
+        ("scope: namespace-wide\nnamespace: cfg-ns\n", "cfg-ns"),
+    ] {
+        tree.write(".seal-guard.yaml", config);
+        let out = tree.run_with_stdin(&["seal", "--raw", "--cert", cert], b"raw-config-value");
+        out.code(0);
+        openings.push(Opening {
+            what: format!("--raw with {config:?}"),
+            private_key: private_key(2048),
+            sealed: assert_raw_base64(config, &out.stdout),
+            label: label.to_owned(),
+            wrong_labels: vec![
+                "cfg-ns/x".to_owned(),
+                if label.is_empty() { "cfg-ns" } else { "" }.to_owned(),
+            ],
+            plaintext: b"raw-config-value".to_vec(),
+        });
+    }
+    assert_opens(&openings);
+}
+
+#[test]
 fn an_explicit_scope_replaces_the_secret_annotation_as_kubeseal_does() {
     let tree = Tree::new();
     let secret_text = secret_yaml(

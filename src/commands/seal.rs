@@ -52,7 +52,7 @@ pub fn run(args: &SealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
 
     let input = Zeroizing::new(read_input(args)?);
     if args.raw {
-        let scope = args.scope.unwrap_or_default();
+        let scope = scope.unwrap_or_default();
         let namespace = args
             .namespace
             .clone()
