@@ -435,6 +435,28 @@ fn configured_scope_is_a_default_that_annotations_override() {
     assert_opens(&openings);
 }
 
+#[test]
+fn an_added_scope_annotation_keeps_json_map_keys_sorted() {
+    // The configured scope is written into the template's annotations; Go writes
+    // map keys sorted, so the new key must not simply be appended.
+    let tree = Tree::new();
+    tree.write(".seal-guard.yaml", "scope: namespace-wide\n");
+    let text = "{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"a\", \
+                \"namespace\": \"b\", \"annotations\": {\"zz-note\": \"x\", \"aa\": \"y\"}}, \
+                \"stringData\": {\"k\": \"json-sorted-value\"}}\n";
+    tree.write("s.json", text);
+    let cert = cert(2048);
+    tree.run(&["fix", "--cert", cert.to_str().unwrap()]).code(0);
+    let after = tree.read("s.json");
+    let sealed = &parse_documents("s.json", &after)[0];
+    assert_eq!(
+        keys(&sealed["spec"]["template"]["metadata"]["annotations"]),
+        ["aa", NAMESPACE_WIDE, "zz-note"]
+    );
+    let expect = Expect::key(2048).scope(Scope::NamespaceWide);
+    assert_opens(&sealed_in_place("s.json", text.as_bytes(), &after, &expect));
+}
+
 /// Copies the test certificates into `certs/` of a tree: a.crt 2048, b.crt 3072,
 /// c.crt 4096 bits.
 fn copy_certs(tree: &Tree) {

@@ -179,6 +179,8 @@ pub fn build(
             map.remove(NAMESPACE_WIDE_ANNOTATION);
             map.remove(CLUSTER_WIDE_ANNOTATION);
             map.insert(annotation.to_owned(), Value::String("true".to_owned()));
+            // Go writes map keys sorted, in JSON as in YAML.
+            map.sort_keys();
         }
     }
     let mut template = Map::new();
