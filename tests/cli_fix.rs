@@ -769,6 +769,106 @@ fn invalid_base64_is_refused_and_its_file_keeps_every_byte() {
     assert_opens(&openings);
 }
 
+#[test]
+fn files_that_cannot_be_rewritten_safely_keep_every_byte() {
+    let tree = Tree::new();
+    // An anchor inside the Secret that a neighbour refers to: replacing the Secret
+    // would leave the alias dangling.
+    let anchored = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n    \
+                    metadata:\n      name: anchored\n      namespace: &ns shop\n    \
+                    stringData: {v: anchored-value}\n  - apiVersion: v1\n    kind: ConfigMap\n    \
+                    metadata:\n      name: neighbour\n      namespace: *ns\n";
+    tree.write("anchored.yaml", anchored);
+    // UTF-16 cannot be rewritten in place byte for byte.
+    let utf16: Vec<u8> = secret_yaml("wide", Some("ns"), &[], "stringData:\n  v: utf16-value\n")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let utf16 = [&[0xff, 0xfe][..], &utf16].concat();
+    tree.write("utf16.yaml", &utf16);
+    // An alias into a neighbour, resolved while sealing, is fine.
+    let merged = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    \
+                  metadata: &meta\n      name: cm\n      namespace: shop\n  - apiVersion: v1\n    \
+                  kind: Secret\n    metadata:\n      <<: *meta\n      name: merged\n    \
+                  stringData: {v: merged-value}\n";
+    tree.write("merged.yaml", merged);
+    let cert = cert(2048);
+    let out = tree.run(&["fix", "--format", "json", "--cert", cert.to_str().unwrap()]);
+    out.code(1)
+        .assert_no_leak(&[b"anchored-value", b"utf16-value", b"merged-value"]);
+    assert_eq!(tree.read_string("anchored.yaml"), anchored);
+    assert_eq!(tree.read("utf16.yaml"), utf16);
+    let findings = report_findings(&out);
+    for file in ["anchored.yaml", "utf16.yaml"] {
+        assert!(
+            findings.iter().any(|f| f["path"] == file
+                && f["rule"] != "plaintext-secret"
+                && f["severity"] == "error"),
+            "{file}: the refusal is reported: {findings:?}"
+        );
+    }
+    let after = tree.read("merged.yaml");
+    let sealed = &objects(&parse_documents("merged.yaml", &after))[1];
+    assert_eq!(
+        sealed["metadata"],
+        json!({"name": "merged", "namespace": "shop"})
+    );
+    let secret = json!({
+        "metadata": {"name": "merged", "namespace": "shop"},
+        "stringData": {"v": "merged-value"},
+    });
+    assert_opens(&sealed_from(
+        "merged.yaml",
+        &secret,
+        sealed,
+        &Expect::key(2048),
+    ));
+}
+
+#[test]
+fn keys_and_names_that_older_yaml_reads_as_other_types_stay_strings() {
+    // sigs.k8s.io/yaml (YAML 1.1) reads unquoted yes/no/on/off/y/n as booleans and
+    // 123, 0x1F, 1_000, 1e3, .inf or null as numbers or null: written unquoted, the
+    // controller would see other names. All of them are valid Secret keys.
+    let tree = Tree::new();
+    let odd = [
+        "yes", "off", "n", "null", "123", "0x1F", "1_000", "1e3", ".inf",
+    ];
+    let mut text =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: \"on\"\n  namespace: \"no\"\n  \
+                    labels: {\"yes\": \"y\", \"123\": \"null\"}\nstringData:\n  \
+                    .dockerconfigjson: v-docker-0\n"
+            .to_owned();
+    for (i, key) in odd.iter().enumerate() {
+        text.push_str(&format!("  \"{key}\": v-odd-{i}\n"));
+    }
+    tree.write("odd.yaml", &text);
+    let cert = cert(2048);
+    tree.run(&["fix", "--cert", cert.to_str().unwrap()]).code(0);
+    let after = tree.read_string("odd.yaml");
+    for key in odd {
+        assert!(
+            after.contains(&format!("\n    \"{key}\": "))
+                || after.contains(&format!("\n    '{key}': ")),
+            "encryptedData key {key:?} is not quoted"
+        );
+    }
+    let sealed = &parse_documents("odd.yaml", after.as_bytes())[0];
+    assert_eq!(sealed["metadata"], json!({"name": "on", "namespace": "no"}));
+    assert_eq!(
+        sealed["spec"]["template"]["metadata"]["labels"],
+        json!({"123": "null", "yes": "y"})
+    );
+    let openings = sealed_in_place(
+        "odd.yaml",
+        text.as_bytes(),
+        after.as_bytes(),
+        &Expect::key(2048),
+    );
+    assert_eq!(openings.len(), 10);
+    assert_opens(&openings);
+}
+
 /// A tree with one plaintext Secret, for runs that must stop before writing.
 fn one_secret_tree() -> (Tree, String) {
     let tree = Tree::new();
