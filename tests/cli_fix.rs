@@ -8,7 +8,6 @@
 mod fix_support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -673,9 +672,13 @@ fn without_a_namespace_strict_and_namespace_wide_are_refused_cluster_wide_is_not
         b"no-namespace-3",
         b"no-namespace-4",
     ]);
-    assert_eq!(tree.read_string("strict.yaml"), strict);
-    assert_eq!(tree.read_string("ns-wide.yaml"), ns_wide);
-    assert_eq!(tree.read_string("mixed.yaml"), mixed);
+    assert_same_bytes("strict.yaml", &tree.read("strict.yaml"), strict.as_bytes());
+    assert_same_bytes(
+        "ns-wide.yaml",
+        &tree.read("ns-wide.yaml"),
+        ns_wide.as_bytes(),
+    );
+    assert_same_bytes("mixed.yaml", &tree.read("mixed.yaml"), mixed.as_bytes());
     let mut refused: Vec<(String, String)> = report_findings(&out)
         .iter()
         .filter(|f| f["rule"] == "unsealable-secret")
@@ -741,8 +744,8 @@ fn invalid_base64_is_refused_and_its_file_keeps_every_byte() {
     let out = tree.run(&["fix", "--format", "json", "--cert", cert.to_str().unwrap()]);
     out.code(1)
         .assert_no_leak(&[b"not*base64!", b"bad-b64-neighbour"]);
-    assert_eq!(tree.read_string("bad.yaml"), bad);
-    assert_eq!(tree.read_string("mixed.yaml"), mixed);
+    assert_same_bytes("bad.yaml", &tree.read("bad.yaml"), bad.as_bytes());
+    assert_same_bytes("mixed.yaml", &tree.read("mixed.yaml"), mixed.as_bytes());
     let messages: Vec<String> = report_findings(&out)
         .iter()
         .filter(|f| f["rule"] == "unsealable-secret")
@@ -796,8 +799,12 @@ fn files_that_cannot_be_rewritten_safely_keep_every_byte() {
     let out = tree.run(&["fix", "--format", "json", "--cert", cert.to_str().unwrap()]);
     out.code(1)
         .assert_no_leak(&[b"anchored-value", b"utf16-value", b"merged-value"]);
-    assert_eq!(tree.read_string("anchored.yaml"), anchored);
-    assert_eq!(tree.read("utf16.yaml"), utf16);
+    assert_same_bytes(
+        "anchored.yaml",
+        &tree.read("anchored.yaml"),
+        anchored.as_bytes(),
+    );
+    assert_same_bytes("utf16.yaml", &tree.read("utf16.yaml"), &utf16);
     let findings = report_findings(&out);
     for file in ["anchored.yaml", "utf16.yaml"] {
         assert!(
@@ -905,7 +912,11 @@ fn unusable_certificates_stop_the_run_before_anything_is_written() {
             "{cert:?}: the message names {says:?}: {}",
             out.stderr()
         );
-        assert_eq!(tree.read_string("one.yaml"), text, "{cert:?}: file changed");
+        assert_same_bytes(
+            &format!("{cert:?}: one.yaml"),
+            &tree.read("one.yaml"),
+            text.as_bytes(),
+        );
         assert!(tree.temp_files().is_empty());
     }
 
@@ -964,7 +975,7 @@ fn a_second_fix_changes_nothing_and_check_is_clean() {
     let cert = cert.to_str().unwrap();
     tree.run(&["fix", "--cert", cert]).code(0);
     let first = tree.files();
-    assert_eq!(first["allowed.yaml"], allowed.as_bytes());
+    assert_same_bytes("allowed.yaml", &first["allowed.yaml"], allowed.as_bytes());
     let out = tree.run(&["fix", "--cert", cert]);
     out.code(0);
     assert!(
@@ -972,7 +983,7 @@ fn a_second_fix_changes_nothing_and_check_is_clean() {
         "the second run seals nothing: {}",
         out.stderr()
     );
-    assert_eq!(tree.files(), first, "a second fix changed bytes");
+    assert_same_tree("second fix", &tree.files(), &first);
     let (code, findings) = check_findings(tree.root());
     assert_eq!((code, findings), (0, vec![]));
 }
@@ -997,7 +1008,7 @@ fn dry_run_lists_what_it_would_seal_and_writes_nothing() {
     let out = tree.run(&["fix", "--dry-run", "--cert", cert.to_str().unwrap()]);
     out.code(1)
         .assert_no_leak(&[b"db-user-4411", b"second-pass-2290", b"dry-run-cluster"]);
-    assert_eq!(tree.files(), before, "--dry-run wrote something");
+    assert_same_tree("--dry-run", &tree.files(), &before);
     let listed: Vec<&str> = out
         .stdout
         .split(|b| *b == b'\n')
@@ -1054,7 +1065,7 @@ fn exit_codes() {
     tree.run(&["fix", "--cert", cert]).code(2);
     std::fs::remove_file(tree.path(".seal-guard.yaml")).unwrap();
     tree.run(&["fix", "--cert", cert, "missing/"]).code(2);
-    assert_eq!(tree.read_string("one.yaml"), text);
+    assert_same_bytes("one.yaml", &tree.read("one.yaml"), text.as_bytes());
 }
 
 #[cfg(unix)]
@@ -1080,7 +1091,7 @@ fn symbolic_links_are_never_written_through() {
 
     // Walking the tree: links are skipped, the regular file is sealed.
     tree.run(&["fix", "--cert", cert]).code(0);
-    assert_ne!(tree.read_string("own.yaml"), own);
+    assert_changed("own.yaml", &tree.read("own.yaml"), own.as_bytes());
     // Named on the command line: still never written through.
     for named in ["link.yaml", "linked-dir"] {
         let out = tree.run(&["fix", "--cert", cert, named]);
@@ -1094,8 +1105,16 @@ fn symbolic_links_are_never_written_through() {
         let meta = std::fs::symlink_metadata(tree.path(link)).unwrap();
         assert!(meta.file_type().is_symlink(), "{link} is still a link");
     }
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), target_text);
-    assert_eq!(std::fs::read_to_string(&dir_target).unwrap(), target_text);
+    assert_same_bytes(
+        "link target",
+        &std::fs::read(&target).unwrap(),
+        target_text.as_bytes(),
+    );
+    assert_same_bytes(
+        "linked folder",
+        &std::fs::read(&dir_target).unwrap(),
+        target_text.as_bytes(),
+    );
     assert!(outside.temp_files().is_empty() && tree.temp_files().is_empty());
 }
 
@@ -1120,21 +1139,16 @@ fn file_modes_are_kept_and_no_temporary_file_is_left() {
     let before = tree.files();
     let cert = cert(2048);
     tree.run(&["fix", "--cert", cert.to_str().unwrap()]).code(0);
-    for (i, mode) in modes.iter().enumerate() {
+    for (i, expected) in modes.iter().enumerate() {
         let file = format!("m{i}.yaml");
-        assert_ne!(tree.read(&file), before[&file], "{file} was sealed");
-        assert_eq!(mode_of(&tree.path(&file)), *mode, "{file}: mode changed");
+        assert_changed(&file, &tree.read(&file), &before[&file]);
+        assert_eq!(mode(&tree.path(&file)), *expected, "{file}: mode changed");
     }
     assert_eq!(
         tree.files().keys().collect::<Vec<_>>(),
         before.keys().collect::<Vec<_>>(),
         "files were added or removed"
     );
-}
-
-#[cfg(unix)]
-fn mode_of(path: &Path) -> u32 {
-    mode(path)
 }
 
 #[test]

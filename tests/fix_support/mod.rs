@@ -270,6 +270,47 @@ impl Out {
     }
 }
 
+/// Asserts two file contents are equal without printing them (they hold
+/// plaintext): the message gives the lengths and the first differing offset.
+#[track_caller]
+pub fn assert_same_bytes(what: &str, actual: &[u8], expected: &[u8]) {
+    if actual != expected {
+        let at = actual
+            .iter()
+            .zip(expected)
+            .position(|(a, b)| a != b)
+            .unwrap_or(actual.len().min(expected.len()));
+        panic!(
+            "{what}: bytes differ ({} bytes, expected {}; first difference at offset {at})",
+            actual.len(),
+            expected.len()
+        );
+    }
+}
+
+/// Asserts a file changed, without printing it.
+#[track_caller]
+pub fn assert_changed(what: &str, actual: &[u8], before: &[u8]) {
+    assert!(actual != before, "{what}: unchanged");
+}
+
+/// Asserts two snapshots of a tree hold the same files with the same bytes.
+#[track_caller]
+pub fn assert_same_tree(
+    what: &str,
+    actual: &BTreeMap<String, Vec<u8>>,
+    expected: &BTreeMap<String, Vec<u8>>,
+) {
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "{what}: files added or removed"
+    );
+    for (path, bytes) in actual {
+        assert_same_bytes(&format!("{what}: {path}"), bytes, &expected[path]);
+    }
+}
+
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
