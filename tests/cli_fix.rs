@@ -1142,7 +1142,11 @@ fn file_modes_are_kept_and_no_temporary_file_is_left() {
     for (i, expected) in modes.iter().enumerate() {
         let file = format!("m{i}.yaml");
         assert_changed(&file, &tree.read(&file), &before[&file]);
-        assert_eq!(mode(&tree.path(&file)), *expected, "{file}: mode changed");
+        assert_eq!(
+            format!("{:o}", mode(&tree.path(&file))),
+            format!("{expected:o}"),
+            "{file}: mode changed"
+        );
     }
     assert_eq!(
         tree.files().keys().collect::<Vec<_>>(),

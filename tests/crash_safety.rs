@@ -286,7 +286,11 @@ fn look(
             meta.is_file(),
             "{context}: {rel} is no longer a regular file"
         );
-        assert_eq!(mode(&path), original.mode, "{context}: {rel}: mode changed");
+        assert_eq!(
+            format!("{:o}", mode(&path)),
+            format!("{:o}", original.mode),
+            "{context}: {rel}: mode changed"
+        );
         let bytes = std::fs::read(&path).unwrap();
         if bytes == original.bytes {
             found.unchanged += 1;

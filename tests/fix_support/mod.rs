@@ -326,11 +326,22 @@ pub fn parse_documents(name: &str, bytes: &[u8]) -> Vec<Value> {
     if name.ends_with(".json") {
         serde_json::Deserializer::from_str(text)
             .into_iter::<Value>()
-            .map(|v| v.unwrap_or_else(|e| panic!("{name} is not valid JSON: {e}")))
+            .map(|v| {
+                v.unwrap_or_else(|e| {
+                    panic!(
+                        "{name} is not valid JSON at line {} column {}",
+                        e.line(),
+                        e.column()
+                    )
+                })
+            })
             .collect()
     } else {
-        let docs: Vec<Value> = serde_saphyr::from_multiple(text)
-            .unwrap_or_else(|e| panic!("{name} is not valid YAML: {e}"));
+        let docs: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_else(|e| {
+            // The error's own text can quote the document: give its place only.
+            let at = e.location().map(|l| (l.line(), l.column()));
+            panic!("{name} is not valid YAML (line, column: {at:?})")
+        });
         docs.into_iter().filter(|d| !d.is_null()).collect()
     }
 }
