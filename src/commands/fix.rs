@@ -34,19 +34,24 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
         .collect();
 
     let certs = load_certs(&workspace, &args.cert, &targets)?;
+    let links = NamedLinks::of(&args.paths);
     let progress = Progress::new("sealing", targets.len(), global.quiet);
     let results: Vec<(String, Plan, Option<std::io::Error>)> = targets
         .par_iter()
         .map(|path| {
             let disk = workspace.base.join(path);
-            let outcome = read_and_fix(
-                &workspace,
-                &certs,
-                args.cert.cert.as_deref(),
-                path,
-                &disk,
-                args.dry_run,
-            );
+            let outcome = if links.only_reach(&disk) {
+                (path.to_string(), refuse_link(path), None)
+            } else {
+                read_and_fix(
+                    &workspace,
+                    &certs,
+                    args.cert.cert.as_deref(),
+                    path,
+                    &disk,
+                    args.dry_run,
+                )
+            };
             progress.tick();
             outcome
         })
@@ -94,6 +99,53 @@ pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_FAILURE));
     }
     Ok(check::exit_code(&after))
+}
+
+/// The paths named on the command line, resolved, split by whether they were
+/// named through a symbolic link. `Workspace::open` resolves every root, so
+/// without this a link named on the command line would be written through.
+struct NamedLinks {
+    through_links: Vec<PathBuf>,
+    direct: Vec<PathBuf>,
+}
+
+impl NamedLinks {
+    fn of(paths: &[PathBuf]) -> NamedLinks {
+        let mut links = NamedLinks {
+            through_links: Vec::new(),
+            direct: Vec::new(),
+        };
+        for path in paths {
+            let Ok(resolved) = std::fs::canonicalize(path) else {
+                continue;
+            };
+            let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if is_link {
+                links.through_links.push(resolved);
+            } else {
+                links.direct.push(resolved);
+            }
+        }
+        links
+    }
+
+    /// Whether `disk` was reached only through a named link.
+    fn only_reach(&self, disk: &Path) -> bool {
+        self.through_links.iter().any(|l| disk.starts_with(l))
+            && !self.direct.iter().any(|d| disk.starts_with(d))
+    }
+}
+
+fn refuse_link(path: &str) -> Plan {
+    let mut plan = Plan::default();
+    plan.problems.push(Finding::new(
+        Rule::FileSkipped,
+        path,
+        1,
+        1,
+        "not fixed: named through a symbolic link, and seal-guard does not write through links",
+    ));
+    plan
 }
 
 /// Plans one file and, unless this is a dry run, writes it.

@@ -52,7 +52,7 @@ pub fn run(args: &SealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
 
     let input = Zeroizing::new(read_input(args)?);
     if args.raw {
-        let scope = args.scope.unwrap_or_default();
+        let scope = scope.unwrap_or_default();
         let namespace = args
             .namespace
             .clone()
@@ -102,27 +102,29 @@ pub fn run(args: &SealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
             }
             let defaults = Defaults {
                 scope,
+                scope_given: args.scope.is_some(),
                 namespace: args
                     .namespace
                     .clone()
                     .or_else(|| workspace.config.namespace.clone()),
                 name: args.name.clone(),
             };
-            if let (Some(given), Some(own)) = (&args.namespace, object.namespace()) {
-                let cluster_wide = scope == Some(Scope::ClusterWide)
-                    || Scope::from_annotations(build::annotations(&object)) == Scope::ClusterWide;
-                if given != own && !cluster_wide {
-                    return Err(miette!(
-                        "namespace mismatch: --namespace {given}, but the Secret says {own}"
-                    ));
-                }
-            }
             let (order, shape) = match format {
                 SealFormat::Yaml => (Order::Yaml, Shape::YamlBlock),
                 SealFormat::Json => (Order::Json, Shape::Json),
             };
             let built =
                 build::build(&object, &defaults, &key, order).map_err(|e| miette!("{e}"))?;
+            // Checked on the scope the Secret is sealed for, which `--scope` may
+            // have changed: cluster-wide values open in any namespace.
+            if let (Some(given), Some(own)) = (&args.namespace, object.namespace())
+                && given != own
+                && built.scope != Scope::ClusterWide
+            {
+                return Err(miette!(
+                    "namespace mismatch: --namespace {given}, but the Secret says {own}"
+                ));
+            }
             let rendered =
                 emit::render(&built.value, shape, 0, "\n").map_err(|e| miette!("{e}"))?;
             if format == SealFormat::Yaml {

@@ -73,6 +73,10 @@ pub enum Order {
 pub struct Defaults {
     /// Scope when the Secret carries no scope annotation; `None` is strict.
     pub scope: Option<Scope>,
+    /// `scope` was asked for explicitly (`seal --scope`): then a scope other than
+    /// strict also replaces the Secret's own scope annotation, as kubeseal's
+    /// `--scope` does. Strict never undoes an annotation, in kubeseal either.
+    pub scope_given: bool,
     /// Namespace when the Secret names none (from its kustomization or config).
     pub namespace: Option<String>,
     /// Replaces the Secret's name (`seal --name`).
@@ -128,12 +132,17 @@ pub fn build(
         .filter(|n| !n.is_empty())
         .ok_or(BuildError::NoName)?;
     let annotated = Scope::from_annotations(annotations(secret));
-    // An annotation on the Secret decides; the configured default applies only
-    // when there is none, and is then written onto the Secret as kubeseal's
-    // `--scope` does.
-    let (scope, add_annotation) = match (annotated, defaults.scope) {
-        (Scope::Strict, Some(scope)) if scope != Scope::Strict => (scope, true),
-        (annotated, _) => (annotated, false),
+    // An annotation on the Secret decides over a configured default, which
+    // applies only when there is none; an explicit `--scope` decides over both.
+    // A scope that does not come from the annotations is written onto the
+    // Secret, as kubeseal's `--scope` does.
+    let (scope, add_annotation) = match defaults.scope {
+        Some(scope)
+            if scope != Scope::Strict && (annotated == Scope::Strict || defaults.scope_given) =>
+        {
+            (scope, true)
+        }
+        _ => (annotated, false),
     };
     let namespace = secret
         .namespace()
@@ -163,6 +172,8 @@ pub fn build(
             map.remove(NAMESPACE_WIDE_ANNOTATION);
             map.remove(CLUSTER_WIDE_ANNOTATION);
             map.insert(annotation.to_owned(), Value::String("true".to_owned()));
+            // Go writes map keys sorted, in JSON as in YAML.
+            map.sort_keys();
         }
     }
     let mut template = Map::new();

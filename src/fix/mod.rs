@@ -90,15 +90,27 @@ pub fn plan<'k>(
         facts: &facts,
     };
 
+    // The parser skips documents that cannot hold a Secret, so a document's
+    // number in the file comes from the file's own split, not from that list.
+    let chunks = match format {
+        Format::Yaml => manifest::split::yaml_chunks(text),
+        Format::Json => manifest::split::json_values(text).unwrap_or_default(),
+    };
+    let number = |chunk: &Range<usize>| {
+        chunks
+            .iter()
+            .position(|c| c.start == chunk.start)
+            .map_or(0, |i| i + 1)
+    };
     let targets: Vec<(usize, Object<'_>)> = parsed
         .documents
         .iter()
-        .enumerate()
-        .flat_map(|(i, doc)| {
+        .flat_map(|doc| {
+            let document = number(&doc.chunk);
             Object::root(&doc.root)
                 .with_items()
                 .into_iter()
-                .map(move |o| (i + 1, o))
+                .map(move |o| (document, o))
         })
         .filter(|(_, o)| {
             o.is_core("Secret") && !plaintext_secret::plaintext_keys(o.node).is_empty()
@@ -148,6 +160,7 @@ pub fn plan<'k>(
     };
     let defaults = Defaults {
         scope: settings.scope,
+        scope_given: false,
         namespace: settings.namespace.clone(),
         name: None,
     };
