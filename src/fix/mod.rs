@@ -94,7 +94,7 @@ pub fn plan<'k>(
     // number in the file comes from the file's own split, not from that list.
     let chunks = match format {
         Format::Yaml => manifest::split::yaml_chunks(text),
-        Format::Json => manifest::split::json_values(text).unwrap_or_default(),
+        Format::Json => manifest::split::json_values(text).0,
     };
     let number = |chunk: &Range<usize>| {
         chunks
