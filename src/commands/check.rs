@@ -14,7 +14,7 @@ use miette::{IntoDiagnostic, miette};
 use rayon::prelude::*;
 
 use super::progress::Progress;
-use super::{EXIT_FINDINGS, Workspace, style};
+use super::{EXIT_FINDINGS, Workspace, load_sealing_key, style};
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::config::Config;
 use crate::engine::{self, Judge, Judged};
@@ -23,10 +23,9 @@ use crate::fix::kustomize;
 use crate::manifest::{self, Format};
 use crate::report::{self, OutputFormat, Report};
 use crate::rules::Rule;
-use crate::seal::cert::{LoadOptions, SealingKey};
 use crate::seal::keys::KeyRing;
 use crate::source::git::{BlobFilter, Repo};
-use crate::source::walk::{self, Found, WalkOptions};
+use crate::source::walk::Found;
 use crate::source::{Origin, SourceFile};
 
 pub fn run(args: &CheckArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
@@ -127,14 +126,8 @@ impl<'w> Scanner<'w> {
     /// Walks the workspace's roots, judging every file on the walker's threads.
     pub fn walk(&self, no_ignore: bool) -> Report {
         let workspace = self.workspace;
-        let options = WalkOptions {
-            no_ignore,
-            max_file_size: workspace.config.max_file_size,
-            threads: 0,
-        };
         self.with_judge(|judge| {
             let collected = Mutex::new(Report::default());
-            let select = |shown: &str| self.selects(shown);
             let visit = |found: Found| {
                 let (path, judged) = match found {
                     Found::File(file) => {
@@ -158,15 +151,7 @@ impl<'w> Scanner<'w> {
                 report.files += 1;
                 merge(&mut report, path, judged);
             };
-            let repo_root = workspace.repo_root.as_deref();
-            walk::walk(
-                &workspace.roots,
-                &workspace.base,
-                repo_root,
-                &options,
-                &select,
-                &visit,
-            );
+            workspace.walk(no_ignore, &visit);
             let mut report = collected.into_inner().expect("no panics hold this lock");
             report.sort();
             report
@@ -325,15 +310,8 @@ fn certificate_sizes(config: &Config) -> miette::Result<HashMap<PathBuf, usize>>
         if sizes.contains_key(path) {
             continue;
         }
-        let pem = std::fs::read(path)
-            .map_err(|e| miette!("cannot read the certificate {}: {e}", path.display()))?;
-        let key = SealingKey::from_pem(
-            &pem,
-            LoadOptions {
-                allow_expired: true,
-            },
-        )
-        .map_err(|e| miette!("{}: {e}", path.display()))?;
+        // Expiry does not matter for checking what was sealed.
+        let key = load_sealing_key(path, true)?;
         sizes.insert(path.clone(), key.modulus_bytes());
     }
     Ok(sizes)

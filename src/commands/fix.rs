@@ -9,14 +9,14 @@ use rayon::prelude::*;
 
 use super::check::{self, Scanner};
 use super::progress::Progress;
-use super::{EXIT_FAILURE, EXIT_FINDINGS, Workspace, style};
+use super::{EXIT_FAILURE, EXIT_FINDINGS, Workspace, load_sealing_key, style};
 use crate::cli::{CertArgs, FixArgs, GlobalArgs};
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::fix::{self, FileSettings, Plan, kustomize, write};
 use crate::report::{self, OutputFormat, escape_for_terminal};
 use crate::rules::Rule;
-use crate::seal::cert::{LoadOptions, SealingKey};
+use crate::seal::cert::SealingKey;
 use crate::seal::scope::Scope;
 
 pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
@@ -327,9 +327,6 @@ fn load_certs(
     cli: &CertArgs,
     targets: &BTreeSet<&str>,
 ) -> miette::Result<HashMap<PathBuf, SealingKey>> {
-    let options = LoadOptions {
-        allow_expired: cli.allow_expired_cert,
-    };
     let mut certs = HashMap::new();
     for path in targets {
         let config_path = workspace.config_path(path);
@@ -342,10 +339,7 @@ fn load_certs(
         if certs.contains_key(&cert) {
             continue;
         }
-        let pem = std::fs::read(&cert)
-            .map_err(|e| miette!("cannot read the certificate {}: {e}", cert.display()))?;
-        let key =
-            SealingKey::from_pem(&pem, options).map_err(|e| miette!("{}: {e}", cert.display()))?;
+        let key = load_sealing_key(&cert, cli.allow_expired_cert)?;
         certs.insert(cert, key);
     }
     Ok(certs)

@@ -13,11 +13,12 @@ pub mod seal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use miette::{IntoDiagnostic, WrapErr};
+use miette::{IntoDiagnostic, WrapErr, miette};
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::cli::{CertArgs, Cli, ColorChoice, Command, GlobalArgs};
 use crate::config::{self, Config};
 use crate::report::Style;
+use crate::seal::cert::{LoadOptions, SealingKey};
 
 /// The documented exit codes.
 pub const EXIT_CLEAN: u8 = 0;
@@ -132,6 +133,25 @@ impl Workspace {
             .collect()
     }
 
+    /// Walks the roots, calling `visit` (from the walker's threads) for every
+    /// manifest file the config selects.
+    pub fn walk(&self, no_ignore: bool, visit: &(dyn Fn(crate::source::walk::Found) + Sync)) {
+        let options = crate::source::walk::WalkOptions {
+            no_ignore,
+            max_file_size: self.config.max_file_size,
+            threads: 0,
+        };
+        let select = |shown: &str| self.config.selects(&self.config_path(shown));
+        crate::source::walk::walk(
+            &self.roots,
+            &self.base,
+            self.repo_root.as_deref(),
+            &options,
+            &select,
+            visit,
+        );
+    }
+
     /// A shown path (relative to `base`) made relative to the config's folder,
     /// for matching the config's globs.
     pub fn config_path<'p>(&self, shown: &'p str) -> std::borrow::Cow<'p, str> {
@@ -164,6 +184,33 @@ fn find_repo_root(dir: &Path) -> Option<PathBuf> {
     crate::source::git::Repo::discover(dir)
         .ok()
         .map(|repo| repo.workdir().to_path_buf())
+}
+
+/// Loads a sealing certificate, stopping the run (exit 2) when it cannot be used.
+pub fn load_sealing_key(path: &Path, allow_expired: bool) -> miette::Result<SealingKey> {
+    let pem = std::fs::read(path)
+        .map_err(|e| miette!("cannot read the certificate {}: {e}", path.display()))?;
+    SealingKey::from_pem(&pem, LoadOptions { allow_expired })
+        .map_err(|e| miette!("{}: {e}", path.display()))
+}
+
+/// The certificate named on the command line, else the config's `cert`, loaded
+/// (for commands that seal everything with one certificate).
+pub fn command_line_or_config_key(
+    workspace: &Workspace,
+    cli: &CertArgs,
+) -> miette::Result<SealingKey> {
+    let path = cli
+        .cert
+        .clone()
+        .or_else(|| workspace.config.cert.clone())
+        .ok_or_else(|| {
+            miette!(
+                help = "pass --cert FILE, or set `cert` in .seal-guard.yaml",
+                "no sealing certificate"
+            )
+        })?;
+    load_sealing_key(&path, cli.allow_expired_cert)
 }
 
 /// How to print for this run.

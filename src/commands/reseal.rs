@@ -1,18 +1,16 @@
 //! `seal-guard reseal`: re-encrypt every SealedSecret to a new certificate,
 //! offline and in place (key rotation), under the labels they already have.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use miette::{IntoDiagnostic, miette};
 use std::sync::Mutex;
 
-use super::{EXIT_FAILURE, EXIT_FINDINGS, Workspace, check, style};
+use super::{EXIT_FAILURE, EXIT_FINDINGS, Workspace, check, command_line_or_config_key, style};
 use crate::cli::{GlobalArgs, ResealArgs};
 use crate::fix::{kustomize, reseal, write};
 use crate::report::{self, Report};
-use crate::seal::cert::{LoadOptions, SealingKey};
-use crate::source::walk::{self, Found, WalkOptions};
+use crate::source::walk::Found;
 
 pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let workspace = Workspace::open(&args.paths, global)?;
@@ -22,26 +20,7 @@ pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
             "reseal needs the old private keys"
         )
     })?;
-    let cert: PathBuf = args
-        .cert
-        .cert
-        .clone()
-        .or_else(|| workspace.config.cert.clone())
-        .ok_or_else(|| {
-            miette!(
-                help = "pass --cert FILE or set `cert` in .seal-guard.yaml",
-                "no certificate to reseal for"
-            )
-        })?;
-    let pem = std::fs::read(&cert)
-        .map_err(|e| miette!("cannot read the certificate {}: {e}", cert.display()))?;
-    let key = SealingKey::from_pem(
-        &pem,
-        LoadOptions {
-            allow_expired: args.cert.allow_expired_cert,
-        },
-    )
-    .map_err(|e| miette!("{}: {e}", cert.display()))?;
+    let key = command_line_or_config_key(&workspace, &args.cert)?;
 
     // One pass: each file the walk finds is planned (a file without a
     // SealedSecret plans nothing) and written on the walker's thread.
@@ -49,12 +28,6 @@ pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
         .repo_root
         .clone()
         .unwrap_or_else(|| workspace.base.clone());
-    let options = WalkOptions {
-        no_ignore: args.no_ignore,
-        max_file_size: workspace.config.max_file_size,
-        threads: 0,
-    };
-    let select = |shown: &str| workspace.config.selects(&workspace.config_path(shown));
     let collected = Mutex::new(Vec::new());
     let visit = |found: Found| {
         let Found::File(file) = found else { return };
@@ -75,15 +48,7 @@ pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
             .expect("no panics hold this lock")
             .push((file.path, plan, error));
     };
-    let repo_root = workspace.repo_root.as_deref();
-    walk::walk(
-        &workspace.roots,
-        &workspace.base,
-        repo_root,
-        &options,
-        &select,
-        &visit,
-    );
+    workspace.walk(args.no_ignore, &visit);
     let mut outcomes: Vec<(String, reseal::Plan, Option<std::io::Error>)> =
         collected.into_inner().expect("no panics hold this lock");
     outcomes.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use miette::{IntoDiagnostic, miette};
 use zeroize::Zeroizing;
 
-use super::Workspace;
+use super::{Workspace, command_line_or_config_key};
 use crate::cli::{GlobalArgs, SealArgs, SealFormat};
 use crate::fix::build::{self, Defaults, Order};
 use crate::fix::emit::{self, Shape};
@@ -16,32 +16,12 @@ use crate::manifest::node::parse_documents;
 use crate::manifest::object::Object;
 use crate::manifest::split;
 use crate::report;
-use crate::seal::cert::{LoadOptions, SealingKey};
 use crate::seal::hybrid;
 use crate::seal::scope::Scope;
 
 pub fn run(args: &SealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let workspace = Workspace::open(&[], global)?;
-    let cert = args
-        .cert
-        .cert
-        .clone()
-        .or_else(|| workspace.config.cert.clone())
-        .ok_or_else(|| {
-            miette!(
-                help = "pass --cert FILE or set `cert` in .seal-guard.yaml",
-                "no sealing certificate"
-            )
-        })?;
-    let pem = std::fs::read(&cert)
-        .map_err(|e| miette!("cannot read the certificate {}: {e}", cert.display()))?;
-    let key = SealingKey::from_pem(
-        &pem,
-        LoadOptions {
-            allow_expired: args.cert.allow_expired_cert,
-        },
-    )
-    .map_err(|e| miette!("{}: {e}", cert.display()))?;
+    let key = command_line_or_config_key(&workspace, &args.cert)?;
     let scope = args.scope.or_else(|| {
         workspace
             .config

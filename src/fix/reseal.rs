@@ -44,15 +44,10 @@ pub fn plan(
     namespace: Option<&str>,
 ) -> Plan {
     let mut plan = Plan::default();
-    let Some(format) = Format::of_path(path) else {
+    let Some(parsed) = manifest::parse_if_manifest(path, bytes) else {
         return plan;
     };
-    if !manifest::is_candidate(bytes) {
-        return plan;
-    }
-    let Ok(parsed) = manifest::parse(bytes, format) else {
-        return plan;
-    };
+    let format = parsed.format;
     let text: &str = &parsed.text;
     let lines = LineIndex::new(text);
     let facts = Facts::none();

@@ -59,6 +59,17 @@ fn has_escape(text: &[u8]) -> bool {
     memchr::memchr_iter(b'\\', text).any(|i| matches!(text.get(i + 1), Some(b'x' | b'u' | b'U')))
 }
 
+/// The parsed manifest at `path`, when its name says it is one, its bytes may
+/// hold something a rule looks at, and it decodes. For rewriting files, which
+/// has nothing to do with files that are not manifests or do not decode.
+pub fn parse_if_manifest<'b>(path: &str, bytes: &'b [u8]) -> Option<ManifestFile<'b>> {
+    let format = Format::of_path(path)?;
+    if !is_candidate(bytes) {
+        return None;
+    }
+    parse(bytes, format).ok()
+}
+
 /// Whether a YAML document plainly declares a kind that no rule looks at, so it
 /// need not be parsed. Most documents that mention `Secret` are not Secrets (a
 /// Deployment's `secretKeyRef`, a ConfigMap's prose); this lets the scanner skip
