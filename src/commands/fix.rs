@@ -22,6 +22,11 @@ use crate::seal::scope::Scope;
 pub fn run(args: &FixArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
     let workspace = Workspace::open(&args.paths, global)?;
     let scanner = Scanner::new(&workspace, args.format == OutputFormat::Human, &[])?;
+    if !args.dry_run {
+        for leftover in write::remove_leftovers(&workspace.roots) {
+            log::info!("removed {}, left by an interrupted run", leftover.display());
+        }
+    }
     if args.staged {
         return run_staged(args, global, &workspace, &scanner);
     }

@@ -13,6 +13,7 @@ use std::path::Path;
 /// Prefix of the temporary files, so a leftover one (after a power loss) is
 /// recognisable as seal-guard's.
 pub const TEMP_PREFIX: &str = ".seal-guard-";
+pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// Replaces the contents of `path` with `bytes`, atomically. Refuses symbolic
 /// links: a write never goes through a link.
@@ -36,7 +37,7 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
-        .suffix(".tmp")
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
@@ -47,6 +48,35 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// Removes the temporary files an interrupted run left under `roots` (a kill
+/// between creating one and renaming it over its file). They hold only sealed
+/// text, but they would otherwise be committed with the next `git add -A`.
+/// Links are not followed and only regular files named like ours are removed.
+/// Returns what was removed.
+pub fn remove_leftovers(roots: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut removed = Vec::new();
+    let Some((first, rest)) = roots.split_first() else {
+        return removed;
+    };
+    let mut builder = ignore::WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    builder.standard_filters(false).follow_links(false);
+    for entry in builder.build().flatten() {
+        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+        let name = entry.file_name().to_string_lossy();
+        if is_file
+            && name.starts_with(TEMP_PREFIX)
+            && name.ends_with(TEMP_SUFFIX)
+            && fs::remove_file(entry.path()).is_ok()
+        {
+            removed.push(entry.path().to_path_buf());
+        }
+    }
+    removed
 }
 
 #[cfg(test)]
@@ -78,6 +108,21 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["a.yaml"]);
+    }
+
+    #[test]
+    fn leftovers_of_an_interrupted_run_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        fs::create_dir_all(&nested).unwrap();
+        fs::write(nested.join(".seal-guard-x1Y2z3.tmp"), "sealed").unwrap();
+        fs::write(dir.path().join(".seal-guard-abcdef.tmp"), "").unwrap();
+        fs::write(nested.join("keep.yaml"), "a: 1").unwrap();
+        fs::write(nested.join("other.tmp"), "").unwrap();
+        let removed = remove_leftovers(&[dir.path().to_path_buf()]);
+        assert_eq!(removed.len(), 2);
+        assert!(nested.join("keep.yaml").exists() && nested.join("other.tmp").exists());
+        assert!(!nested.join(".seal-guard-x1Y2z3.tmp").exists());
     }
 
     #[cfg(unix)]

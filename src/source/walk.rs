@@ -83,8 +83,13 @@ pub fn walk(
             if file_type.is_dir() {
                 return WalkState::Continue;
             }
+            // The name decides first: most files are not manifests, and their
+            // display path is never needed.
+            if Format::of_path(&entry.file_name().to_string_lossy()).is_none() {
+                return WalkState::Continue;
+            }
             let shown = display_path(path, base);
-            if Format::of_path(&shown).is_none() || !select(&shown) {
+            if !select(&shown) {
                 return WalkState::Continue;
             }
             if repo_root.is_some() && !options.no_ignore {
