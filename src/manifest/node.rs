@@ -5,8 +5,9 @@
 //! `serde_saphyr::Spanned` knows where a node starts but not where a collection
 //! ends, and in-place sealing must replace one object (a document, or one item of a
 //! `kind: List`) and nothing else. Building the tree here also lets us bound what an
-//! untrusted file can cost: the parser limits nesting, and [`Budget`] limits how many
-//! nodes alias expansion may create, so a "billion laughs" file fails fast.
+//! untrusted file can cost: the parser limits nesting, and a node count caps what a
+//! document may build, copies for anchors and aliases included, so a "billion
+//! laughs" file fails fast.
 //!
 //! Scalars keep their resolved text and their style; the tree never tries to type
 //! them (Kubernetes fields we read are strings), so `n`, `yes` or `0x1F` stay text.
@@ -253,8 +254,8 @@ impl<'t> Builder<'t> {
             return Err(ParseError {
                 offset: at,
                 message: format!(
-                    "the document expands to more than {MAX_NODES_PER_DOCUMENT} nodes \
-                     (aliases repeating aliases?)"
+                    "the document expands to more than {MAX_NODES_PER_DOCUMENT} nodes, \
+                     counting the copies its anchors and aliases make"
                 ),
             });
         }
@@ -443,6 +444,11 @@ impl<'t> Builder<'t> {
 
     fn finish_node(&mut self, node: Node, anchor: usize) -> Result<(), ParseError> {
         if anchor != 0 {
+            // The anchor keeps a copy of its node for later aliases, which costs
+            // what an alias costs: uncounted, a document nesting anchored
+            // collections (`&a [&b [&c [...]]]`) copies every level's subtree and
+            // takes gigabytes without a single alias.
+            self.count(subtree_size(&node), node.span.start)?;
             if self.anchors.len() <= anchor {
                 self.anchors.resize(anchor + 1, None);
             }
@@ -478,4 +484,45 @@ fn char_to_byte(text: &str, chars: usize) -> usize {
     text.char_indices()
         .nth(chars)
         .map_or(text.len(), |(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `&a0 [&a1 [ ... [x, x, ...] ... ]]`: every level anchored, no alias.
+    fn nested_anchors(depth: usize, width: usize) -> String {
+        let mut text = String::from("x: ");
+        for level in 0..depth {
+            text.push_str(&format!("&a{level} ["));
+        }
+        text.push_str(&vec!["x"; width].join(","));
+        text.push_str(&"]".repeat(depth));
+        text.push('\n');
+        text
+    }
+
+    #[test]
+    fn anchored_copies_count_towards_the_document_cap() {
+        // 200 levels over 20,000 scalars would copy four million nodes.
+        let text = nested_anchors(200, 20_000);
+        let err = parse_documents(&text, 0).err().expect("over the cap");
+        assert!(
+            err.message.contains("anchors and aliases"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_few_anchors_and_aliases_still_parse() {
+        let text = nested_anchors(3, 10) + "y: *a1\nz: {<<: {k: *a2}}\n";
+        let docs = parse_documents(&text, 0).expect("well under the cap");
+        let root = docs[0].root.as_ref().expect("a root");
+        assert_eq!(
+            root.get("y").and_then(Node::as_seq).map(<[Node]>::len),
+            Some(1)
+        );
+        assert!(root.at(&["z", "k"]).and_then(Node::as_seq).is_some());
+    }
 }
