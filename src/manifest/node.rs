@@ -5,9 +5,9 @@
 //! `serde_saphyr::Spanned` knows where a node starts but not where a collection
 //! ends, and in-place sealing must replace one object (a document, or one item of a
 //! `kind: List`) and nothing else. Building the tree here also lets us bound what an
-//! untrusted file can cost: the parser limits nesting, and a node count caps what a
-//! document may build, copies for anchors and aliases included, so a "billion
-//! laughs" file fails fast.
+//! untrusted file can cost: the parser limits nesting, and node counts cap what a
+//! document and a whole file may build, copies for anchors and aliases included,
+//! so a "billion laughs" file fails fast.
 //!
 //! Scalars keep their resolved text and their style; the tree never tries to type
 //! them (Kubernetes fields we read are strings), so `n`, `yes` or `0x1F` stay text.
@@ -21,6 +21,32 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 /// stops. Real manifests have a few hundred nodes; the cap is there for alias
 /// bombs, whose expansion grows exponentially with their size.
 pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
+
+/// The most nodes all documents of one file may build beyond one node per byte
+/// of the file (more than any file without aliases holds). Without it, a file of
+/// thousands of alias bombs, each just under the per-document cap, takes hours.
+pub const MAX_EXPANSION_PER_FILE: usize = 4 * MAX_NODES_PER_DOCUMENT;
+
+/// How many more nodes the documents of one file may build, shared by every
+/// [`parse_documents_within`] call on that file.
+#[derive(Debug)]
+pub struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    /// The budget of a file of `len` bytes.
+    pub fn for_file(len: usize) -> Self {
+        Budget {
+            left: len.saturating_add(MAX_EXPANSION_PER_FILE),
+        }
+    }
+
+    /// Whether the file used up its budget: nothing more of it will parse.
+    pub fn is_spent(&self) -> bool {
+        self.left == 0
+    }
+}
 
 #[derive(Clone)]
 pub struct Node {
@@ -180,7 +206,16 @@ pub struct ParsedDocument {
 
 /// Parses every YAML document in `text`, which starts at byte `base` of its file.
 pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDocument>, ParseError> {
-    let mut builder = Builder::new(text, base);
+    parse_documents_within(text, base, &mut Budget::for_file(text.len()))
+}
+
+/// [`parse_documents`] for one piece of a file, drawing on the file's `budget`.
+pub fn parse_documents_within(
+    text: &str,
+    base: usize,
+    budget: &mut Budget,
+) -> Result<Vec<ParsedDocument>, ParseError> {
+    let mut builder = Builder::new(text, base, budget);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| builder.scan_error(&e))?;
@@ -206,9 +241,10 @@ enum Open {
     },
 }
 
-struct Builder<'t> {
+struct Builder<'t, 'b> {
     text: &'t str,
     base: usize,
+    budget: &'b mut Budget,
     stack: Vec<Open>,
     /// Anchored nodes of the current document, by the parser's anchor id.
     anchors: Vec<Option<Node>>,
@@ -217,11 +253,12 @@ struct Builder<'t> {
     root: Option<Node>,
 }
 
-impl<'t> Builder<'t> {
-    fn new(text: &'t str, base: usize) -> Self {
+impl<'t, 'b> Builder<'t, 'b> {
+    fn new(text: &'t str, base: usize, budget: &'b mut Budget) -> Self {
         Builder {
             text,
             base,
+            budget,
             stack: Vec::new(),
             anchors: Vec::new(),
             nodes: 0,
@@ -249,6 +286,18 @@ impl<'t> Builder<'t> {
     }
 
     fn count(&mut self, n: usize, at: usize) -> Result<(), ParseError> {
+        if n > self.budget.left {
+            self.budget.left = 0;
+            return Err(ParseError {
+                offset: at,
+                message: format!(
+                    "the file's documents expand to more than {MAX_EXPANSION_PER_FILE} nodes \
+                     beyond the file's size, counting the copies anchors and aliases make; \
+                     the rest of the file was not read"
+                ),
+            });
+        }
+        self.budget.left -= n;
         self.nodes += n;
         if self.nodes > MAX_NODES_PER_DOCUMENT {
             return Err(ParseError {
@@ -512,6 +561,34 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn documents_of_a_file_share_one_budget() {
+        // Each document expands to 111,111 nodes, a ninth of the per-document cap.
+        let mut doc = String::from("a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n");
+        for level in 1..5 {
+            let prev = format!("*a{}", level - 1);
+            doc.push_str(&format!(
+                "a{level}: &a{level} [{}]\n",
+                vec![prev; 10].join(",")
+            ));
+        }
+        // A smaller budget than a file's, to keep the test fast.
+        let mut budget = Budget { left: 1_000_000 };
+        let mut spent_after = None;
+        for n in 0..100 {
+            if let Err(err) = parse_documents_within(&doc, 0, &mut budget) {
+                assert!(err.message.contains("rest of the file"), "{}", err.message);
+                spent_after = Some(n);
+                break;
+            }
+        }
+        assert!(budget.is_spent());
+        // With its anchors' copies each document builds 246,896 nodes, so a
+        // million runs out in the fifth.
+        assert_eq!(spent_after, Some(4));
+        assert!(parse_documents_within("a: b\n", 0, &mut budget).is_err());
     }
 
     #[test]
