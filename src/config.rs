@@ -27,6 +27,7 @@
     reason = "a config error happens once per run and carries the config text for its snippet"
 )]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
@@ -39,6 +40,10 @@ pub const FILE_NAME: &str = ".seal-guard.yaml";
 /// The default largest file judged, in bytes. Manifests are kilobytes; a file of
 /// megabytes named `.yaml` is data, and reading it on every commit costs time.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+/// The largest config file read, in bytes. A config is a few hundred bytes; the
+/// cap keeps a misnamed data file from being read whole.
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
 
 /// The scopes a SealedSecret can be sealed for.
 pub const SCOPES: [&str; 3] = ["strict", "namespace-wide", "cluster-wide"];
@@ -144,8 +149,12 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn io(path: &Path, error: &std::io::Error) -> Self {
+        ConfigError::unreadable(path, &error.to_string())
+    }
+
+    fn unreadable(path: &Path, why: &str) -> Self {
         ConfigError {
-            message: format!("cannot read {}: {error}", path.display()),
+            message: format!("cannot read {}: {why}", path.display()),
             source_code: None,
             at: None,
             help: None,
@@ -163,8 +172,42 @@ impl Config {
     }
 
     /// Reads and validates the config file at `path`.
+    ///
+    /// Only a regular file is opened: opening a FIFO blocks until something
+    /// writes to it, and a device such as `/dev/zero` never ends.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, &e))?;
+        let meta = std::fs::metadata(path).map_err(|e| ConfigError::io(path, &e))?;
+        if meta.is_dir() {
+            return Err(ConfigError::unreadable(path, "a folder, not a file"));
+        }
+        if !meta.is_file() {
+            return Err(ConfigError::unreadable(
+                path,
+                "not a regular file (a FIFO, socket or device), so it was not opened",
+            ));
+        }
+        let too_large = || {
+            ConfigError::unreadable(
+                path,
+                &format!("larger than {MAX_CONFIG_SIZE} bytes; is it really a config?"),
+            )
+        };
+        if meta.len() > MAX_CONFIG_SIZE {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CONFIG_SIZE + 1).read_to_end(&mut bytes))
+            .map_err(|e| ConfigError::io(path, &e))?;
+        if bytes.len() as u64 > MAX_CONFIG_SIZE {
+            return Err(too_large());
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ConfigError::io(
+                path,
+                &std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })?;
         Config::parse(&text, path)
     }
 
@@ -470,6 +513,31 @@ mod tests {
         assert!(m.is_match("c.secret.yaml"));
         let m = compile_glob("a/*.yaml").unwrap().compile_matcher();
         assert!(!m.is_match("a/b/c.yaml"));
+    }
+
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(dir.path()).unwrap_err();
+        assert!(
+            err.message.ends_with(": a folder, not a file"),
+            "{}",
+            err.message
+        );
+        let big = dir.path().join("big.yaml");
+        let line = "# padding\n".repeat(1000);
+        std::fs::write(&big, line.repeat(MAX_CONFIG_SIZE as usize / line.len() + 1)).unwrap();
+        let err = Config::load(&big).unwrap_err();
+        assert!(err.message.contains("larger than"), "{}", err.message);
+        #[cfg(unix)]
+        {
+            let err = Config::load(Path::new("/dev/zero")).unwrap_err();
+            assert!(
+                err.message.contains("not a regular file"),
+                "{}",
+                err.message
+            );
+        }
     }
 
     #[test]
