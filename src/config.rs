@@ -203,9 +203,20 @@ impl Config {
             return Err(too_large());
         }
         let text = String::from_utf8(bytes).map_err(|e| {
-            ConfigError::io(
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes());
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            located_error(
                 path,
-                &std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                &text,
+                format!(
+                    "{}: not valid UTF-8 at line {line}, column {column}",
+                    path.display()
+                ),
+                Some(at),
+                Some("save the file as UTF-8".to_owned()),
             )
         })?;
         Config::parse(&text, path)
@@ -214,14 +225,8 @@ impl Config {
     /// Validates config text; `path` names it in messages and anchors relative paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        let fail = |message: String, at: Option<usize>, help: Option<String>| ConfigError {
-            message,
-            source_code: Some(NamedSource::new(
-                path.display().to_string(),
-                text.to_owned(),
-            )),
-            at: at.map(|o| SourceSpan::from(o..line_end(text, o))),
-            help,
+        let fail = |message: String, at: Option<usize>, help: Option<String>| {
+            located_error(path, text, message, at, help)
         };
         let raw: Raw = if text.trim().is_empty() {
             Raw::default()
@@ -366,6 +371,25 @@ impl Config {
     /// The first override whose globs match `path`.
     pub fn override_for(&self, path: &str) -> Option<&Override> {
         self.overrides.iter().find(|o| o.paths.is_match(path))
+    }
+}
+
+/// An error about the config text, pointing at byte `at` of it when known.
+fn located_error(
+    path: &Path,
+    text: &str,
+    message: String,
+    at: Option<usize>,
+    help: Option<String>,
+) -> ConfigError {
+    ConfigError {
+        message,
+        source_code: Some(NamedSource::new(
+            path.display().to_string(),
+            text.to_owned(),
+        )),
+        at: at.map(|o| SourceSpan::from(o..line_end(text, o))),
+        help,
     }
 }
 
@@ -538,6 +562,21 @@ mod tests {
                 err.message
             );
         }
+    }
+
+    #[test]
+    fn invalid_utf8_names_its_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, b"cert: a.pem\nscope: st\xFFrict\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert!(
+            err.message
+                .ends_with("not valid UTF-8 at line 2, column 10"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.at.map(|at| at.offset()), Some(21));
     }
 
     #[test]
