@@ -35,6 +35,8 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::report::{escape_for_terminal, mask_control_chars};
+
 pub const FILE_NAME: &str = ".seal-guard.yaml";
 
 /// The default largest file judged, in bytes. Manifests are kilobytes; a file of
@@ -154,7 +156,7 @@ impl ConfigError {
 
     fn unreadable(path: &Path, why: &str) -> Self {
         ConfigError {
-            message: format!("cannot read {}: {why}", path.display()),
+            message: escape_for_terminal(&format!("cannot read {}: {why}", path.display())),
             source_code: None,
             at: None,
             help: None,
@@ -375,6 +377,11 @@ impl Config {
 }
 
 /// An error about the config text, pointing at byte `at` of it when known.
+///
+/// The message, the file name and the snippet are escaped for the terminal:
+/// the config comes with the repository, and a double-quoted YAML key or value
+/// can hold any character (`"\e[2J"`, a bidi override) that the parser's error
+/// messages then quote.
 fn located_error(
     path: &Path,
     text: &str,
@@ -383,10 +390,10 @@ fn located_error(
     help: Option<String>,
 ) -> ConfigError {
     ConfigError {
-        message,
+        message: escape_for_terminal(&message),
         source_code: Some(NamedSource::new(
-            path.display().to_string(),
-            text.to_owned(),
+            escape_for_terminal(&path.display().to_string()),
+            mask_control_chars(text),
         )),
         at: at.map(|o| SourceSpan::from(o..line_end(text, o))),
         help,
@@ -577,6 +584,33 @@ mod tests {
             err.message
         );
         assert_eq!(err.at.map(|at| at.offset()), Some(21));
+    }
+
+    #[test]
+    fn repository_text_in_errors_is_escaped_for_the_terminal() {
+        // The escapes are YAML's: the parsed key and value hold a real ESC and
+        // a real right-to-left override.
+        let text = "\"\\e[2Jx\\u202E\": 1\n";
+        let err = parse(text).unwrap_err();
+        assert!(
+            err.message.contains("\\u{1b}[2Jx\\u{202e}"),
+            "{}",
+            err.message
+        );
+        let text = "scope: \"\\u202Eall\" # \u{202E} is allowed in a comment\n";
+        let err = parse(text).unwrap_err();
+        assert!(err.message.contains("\\u{202e}all"), "{}", err.message);
+        let shown = err.source_code.as_ref().unwrap().inner();
+        assert_eq!(shown.len(), text.len());
+        assert!(!shown.contains('\u{202E}'), "{shown:?}");
+        // A raw ESC is a syntax error, whose snippet shows the line.
+        let text = "scope: x\u{1b}[2J\n";
+        let err = parse(text).unwrap_err();
+        assert!(!err.source_code.unwrap().inner().contains('\u{1b}'));
+        let err =
+            Config::parse("bogus: 1\n", Path::new("a\u{1b}[2J/.seal-guard.yaml")).unwrap_err();
+        assert!(!err.message.contains('\u{1b}'), "{}", err.message);
+        assert!(!err.source_code.unwrap().name().contains('\u{1b}'));
     }
 
     #[test]
