@@ -236,7 +236,7 @@ impl Config {
             serde_saphyr::from_str(text).map_err(|e| {
                 let at = e.location().and_then(|l| offset_of(text, l));
                 fail(
-                    format!("{}: {}", path.display(), first_line(&e.without_snippet().to_string())),
+                    format!("{}: {}", path.display(), syntax_message(&e)),
                     at,
                     Some(format!("see the list of keys in `seal-guard --help` or the README's `{FILE_NAME}` section")),
                 )
@@ -434,6 +434,22 @@ fn parse_size(size: &Size) -> Option<u64> {
     }
 }
 
+/// What serde-saphyr says is wrong, in words for a user of seal-guard.
+fn syntax_message(error: &serde_saphyr::Error) -> String {
+    match error.without_snippet() {
+        // The library's own words advise changing its parser options, which a
+        // user of seal-guard cannot do.
+        serde_saphyr::Error::DuplicateMappingKey { key, location } => format!(
+            "{} is set twice in the same mapping at line {}, column {}",
+            key.as_deref()
+                .map_or_else(|| "a key".to_owned(), |k| format!("`{k}`")),
+            location.line(),
+            location.column()
+        ),
+        other => first_line(&other.to_string()).to_owned(),
+    }
+}
+
 fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or(message)
 }
@@ -611,6 +627,20 @@ mod tests {
             Config::parse("bogus: 1\n", Path::new("a\u{1b}[2J/.seal-guard.yaml")).unwrap_err();
         assert!(!err.message.contains('\u{1b}'), "{}", err.message);
         assert!(!err.source_code.unwrap().name().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn a_key_set_twice_is_named_with_its_line() {
+        let (message, line) = error_line("scope: strict\ncert: a.pem\nscope: strict\n");
+        assert!(
+            message.ends_with("`scope` is set twice in the same mapping at line 3, column 1"),
+            "{message}"
+        );
+        assert!(!message.contains("DuplicateKeyPolicy"), "{message}");
+        assert_eq!(line, 3);
+        let (message, line) = error_line("allow:\n  - {name: a, reason: r, name: b}\n");
+        assert!(message.contains("`name` is set twice"), "{message}");
+        assert_eq!(line, 2);
     }
 
     #[test]
