@@ -194,20 +194,70 @@ fn tracked_but_unseen(
         .collect()
 }
 
-/// `path` relative to `base` when it is under it, `/`-separated, lossy for names
-/// that are not UTF-8.
+/// A file name as text, with every byte that is not UTF-8 written `\xNN`.
+///
+/// Not `to_string_lossy`: it turns every such byte into U+FFFD, so `a\xFF.yaml`
+/// and `a\xFE.yaml` would get one path, and the report, which keeps each file's
+/// masked text by path for its snippets, would show one file's lines under the
+/// other's findings.
+#[cfg(unix)]
+fn name_text(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.into();
+    }
+    let mut text = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02X}");
+        }
+    }
+    text.into()
+}
+
+#[cfg(not(unix))]
+fn name_text(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    name.to_string_lossy()
+}
+
+/// `path` relative to `base` when it is under it, `/`-separated. Bytes of a
+/// name that are not UTF-8 are written as `\xFF` escapes (see [`name_text`]).
 pub fn display_path(path: &Path, base: &Path) -> String {
     let relative = path.strip_prefix(base).unwrap_or(path);
     let relative = relative.strip_prefix(".").unwrap_or(relative);
     let parts: Vec<_> = relative
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| name_text(c.as_os_str()))
         .collect();
     let joined = parts.join("/");
     if path.is_absolute() && relative == path {
         format!("/{}", joined.trim_start_matches('/'))
     } else {
         joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_stay_distinct() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = |bytes: &[u8]| Path::new("/r/d").join(std::ffi::OsStr::from_bytes(bytes));
+        let base = Path::new("/r");
+        let ff = display_path(&name(b"a\xFF.yaml"), base);
+        let fe = display_path(&name(b"a\xFE.yaml"), base);
+        assert_eq!(ff, "d/a\\xFF.yaml");
+        assert_eq!(fe, "d/a\\xFE.yaml");
+        assert_eq!(
+            display_path(&name("é\u{202E}.yaml".as_bytes()), base),
+            "d/é\u{202E}.yaml"
+        );
     }
 }
