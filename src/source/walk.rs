@@ -73,8 +73,12 @@ pub fn walk(
     let seen = Mutex::new(HashSet::new());
     builder.build_parallel().run(|| {
         Box::new(|entry| {
-            let Ok(entry) = entry else {
-                return WalkState::Continue;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    unwalkable(&err, base, select, visit);
+                    return WalkState::Continue;
+                }
             };
             let path = entry.path();
             let Some(file_type) = entry.file_type() else {
@@ -122,6 +126,48 @@ pub fn walk(
                 visit(read(&path, shown, options.max_file_size));
             }
         }
+    }
+}
+
+/// Reports what the walker could not enter (a folder without read permission,
+/// most often) as skipped, so that the files it may hold are not silently
+/// missed. A folder is reported when a manifest inside it would be selected.
+fn unwalkable(
+    err: &ignore::Error,
+    base: &Path,
+    select: &(dyn Fn(&str) -> bool + Sync),
+    visit: &(dyn Fn(Found) + Sync),
+) {
+    let mut inner = err;
+    let mut path = None;
+    loop {
+        match inner {
+            ignore::Error::WithPath { path: p, err } => {
+                path = Some(p);
+                inner = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                inner = err;
+            }
+            _ => break,
+        }
+    }
+    let Some(path) = path else {
+        log::warn!("walking: {err}");
+        return;
+    };
+    let shown = display_path(path, base);
+    let is_manifest = Format::of_path(&shown).is_some();
+    let inside = if is_manifest {
+        shown.clone()
+    } else {
+        format!("{shown}/x.yaml")
+    };
+    if select(&inside) {
+        visit(Found::Skipped(Skipped {
+            path: shown,
+            reason: format!("cannot read it: {inner}"),
+        }));
     }
 }
 
@@ -244,6 +290,32 @@ pub fn display_path(path: &Path, base: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_the_walker_cannot_enter_is_reported() {
+        let denied = |path: &str| ignore::Error::WithDepth {
+            depth: 2,
+            err: Box::new(ignore::Error::WithPath {
+                path: PathBuf::from(path),
+                err: Box::new(ignore::Error::Io(
+                    std::io::ErrorKind::PermissionDenied.into(),
+                )),
+            }),
+        };
+        let found = Mutex::new(Vec::new());
+        let visit = |f: Found| match f {
+            Found::Skipped(s) => found.lock().unwrap().push((s.path, s.reason)),
+            Found::File(_) => panic!("nothing was read"),
+        };
+        let select = |shown: &str| !shown.starts_with("vendor/");
+        for path in ["/r/clusters/locked", "/r/vendor/locked", "/r/a.yaml"] {
+            unwalkable(&denied(path), Path::new("/r"), &select, &visit);
+        }
+        let found = found.into_inner().unwrap();
+        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["clusters/locked", "a.yaml"]);
+        assert!(found[0].1.starts_with("cannot read it: "), "{}", found[0].1);
+    }
 
     #[cfg(unix)]
     #[test]
