@@ -60,20 +60,15 @@ struct Raw {
     include: Vec<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
-    max_file_size: Option<Spanned<Size>>,
+    /// Text, not a number or an untagged enum of both: serde's message for a
+    /// value that fits neither variant names the Rust type and not the key.
+    max_file_size: Option<Spanned<String>>,
     #[serde(default)]
     private_keys: Vec<Spanned<String>>,
     #[serde(default)]
     allow: Vec<Spanned<RawAllow>>,
     #[serde(default)]
     overrides: Vec<Spanned<RawOverride>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Size {
-    Bytes(u64),
-    Text(String),
 }
 
 #[derive(Debug, Deserialize)]
@@ -412,26 +407,21 @@ pub fn compile_glob(pattern: &str) -> Result<Glob, globset::Error> {
     GlobBuilder::new(&pattern).literal_separator(true).build()
 }
 
-fn parse_size(size: &Size) -> Option<u64> {
-    match size {
-        Size::Bytes(n) => Some(*n),
-        Size::Text(text) => {
-            let text = text.trim();
-            let split = text
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(text.len());
-            let (number, unit) = text.split_at(split);
-            let number: u64 = number.parse().ok()?;
-            let factor = match unit.trim() {
-                "" | "B" => 1,
-                "KiB" | "K" | "KB" => 1 << 10,
-                "MiB" | "M" | "MB" => 1 << 20,
-                "GiB" | "G" | "GB" => 1 << 30,
-                _ => return None,
-            };
-            number.checked_mul(factor)
-        }
-    }
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "KB" => 1 << 10,
+        "MiB" | "M" | "MB" => 1 << 20,
+        "GiB" | "G" | "GB" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(factor)
 }
 
 /// What serde-saphyr says is wrong, in words for a user of seal-guard.
@@ -535,6 +525,16 @@ mod tests {
         assert!(message.contains("everywhere"));
         assert_eq!(line, 2);
         assert_eq!(error_line("\nmax_file_size: lots\n").1, 2);
+        for bad in ["-1", "1.5MiB", "0x10", "99999999999GiB"] {
+            let (message, line) = error_line(&format!("cert: a\nmax_file_size: {bad}\n"));
+            assert!(
+                message.starts_with("`max_file_size` must be"),
+                "{bad}: {message}"
+            );
+            assert_eq!(line, 2, "{bad}");
+        }
+        assert_eq!(parse("max_file_size: 2048\n").unwrap().max_file_size, 2048);
+        assert_eq!(parse("max_file_size: 2 KiB\n").unwrap().max_file_size, 2048);
     }
 
     #[test]
