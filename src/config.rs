@@ -233,7 +233,9 @@ impl Config {
                 fail(
                     format!("{}: {}", path.display(), syntax_message(&e)),
                     at,
-                    Some(format!("see the list of keys in `seal-guard --help` or the README's `{FILE_NAME}` section")),
+                    Some(format!(
+                        "the README's `{FILE_NAME}` section lists the keys and the values they take"
+                    )),
                 )
             })?
         };
@@ -516,6 +518,13 @@ mod tests {
         let (message, line) = error_line("cert: a.pem\nexclde: [x]\n");
         assert!(message.contains("exclde"), "{message}");
         assert_eq!(line, 2);
+        // `seal-guard --help` lists flags, not config keys: the help must not
+        // send anyone there.
+        let help = parse("exclde: [x]\n").unwrap_err().help.unwrap_or_default();
+        assert!(
+            help.contains("README") && !help.contains("--help"),
+            "{help}"
+        );
     }
 
     #[test]
