@@ -3,6 +3,11 @@
 //! a path of the reader: document markers, flow and block style, anchors and
 //! merge keys, lists of Secrets, kustomize generators, templates, encodings.
 
+use std::path::Path;
+
+use seal_guard::seal::cert::{LoadOptions, SealingKey};
+use seal_guard::seal::hybrid;
+
 const MANIFESTS: &[&str] = &[
     "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\ndata:\n  password: aHVudGVyMg==\n",
     "apiVersion: v1\nkind: Secret\nstringData:\n  token: |\n    line one\n    line two\n",
@@ -30,26 +35,70 @@ const CONFIGS: &[&str] = &[
     "scope: cluster-wide\nallow: [{reason: r}]\noverrides: [{paths: [\"**\"]}]\n",
 ];
 
-/// The seeds of one target, by its binary name.
+/// The seeds of one target, by its binary name: inputs written here, files of
+/// the repository's `fixtures/keys`, and the shared test vectors when
+/// `../../shared/vectors` exists beside the checkout (paths are relative to
+/// `fuzz/`, where the targets run).
 pub fn for_target(name: &str) -> Vec<Vec<u8>> {
-    let texts = match name {
-        "manifest" => MANIFESTS,
-        "config" => CONFIGS,
-        _ => &[],
+    let mut seeds = Vec::new();
+    let files = |dir: &str| {
+        let mut found = Vec::new();
+        super::collect(Path::new(dir), &mut found);
+        found
     };
-    let mut seeds: Vec<Vec<u8>> = texts.iter().map(|t| t.as_bytes().to_vec()).collect();
-    if name == "manifest" {
-        // The same Secret as UTF-16 (both byte orders) and behind a UTF-8 BOM.
-        let text = MANIFESTS[0];
-        let mut le = vec![0xFF, 0xFE];
-        let mut be = vec![0xFE, 0xFF];
-        for unit in text.encode_utf16() {
-            le.extend_from_slice(&unit.to_le_bytes());
-            be.extend_from_slice(&unit.to_be_bytes());
+    match name {
+        "manifest" => {
+            seeds.extend(MANIFESTS.iter().map(|t| t.as_bytes().to_vec()));
+            // The same Secret as UTF-16 (both byte orders) and behind a BOM.
+            let text = MANIFESTS[0];
+            let mut le = vec![0xFF, 0xFE];
+            let mut be = vec![0xFE, 0xFF];
+            for unit in text.encode_utf16() {
+                le.extend_from_slice(&unit.to_le_bytes());
+                be.extend_from_slice(&unit.to_be_bytes());
+            }
+            seeds.push(le);
+            seeds.push(be);
+            seeds.push([b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat());
+            seeds.extend(files(VECTORS));
         }
-        seeds.push(le);
-        seeds.push(be);
-        seeds.push([b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat());
+        "config" => seeds.extend(CONFIGS.iter().map(|t| t.as_bytes().to_vec())),
+        "sealed_value" => {
+            // Values kubeseal made (4096-bit keys) and values sealed here for
+            // the 2048-bit fixture key the target opens with.
+            for file in files(VECTORS) {
+                seeds.extend(base64_runs(&file, 300));
+            }
+            let cert = std::fs::read(format!("{FIXTURES}/rsa-2048.crt")).unwrap_or_default();
+            let options = LoadOptions {
+                allow_expired: true,
+            };
+            if let Ok(key) = SealingKey::from_pem(&cert, options) {
+                for plaintext in ["", "hunter2", "a longer value, with\nlines\n"] {
+                    let label = b"apps/db-credentials";
+                    if let Ok(value) = hybrid::seal_base64(&key, label, plaintext.as_bytes()) {
+                        seeds.push(value.into_bytes());
+                    }
+                }
+            }
+        }
+        "key_material" => {
+            seeds.extend(files(FIXTURES));
+            seeds.extend(files(VECTORS));
+        }
+        _ => {}
     }
     seeds
+}
+
+const FIXTURES: &str = "../fixtures/keys";
+const VECTORS: &str = "../../shared/vectors";
+
+/// Runs of at least `min` base64 characters: sealed values in a file.
+fn base64_runs(bytes: &[u8], min: usize) -> Vec<Vec<u8>> {
+    bytes
+        .split(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
+        .filter(|run| run.len() >= min)
+        .map(<[u8]>::to_vec)
+        .collect()
 }
