@@ -33,13 +33,13 @@ static SEALING: LazyLock<SealingKey> = LazyLock::new(|| {
 const LABEL: &[u8] = b"apps/db-credentials";
 
 seal_guard_fuzz::target!(|data| {
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(blob) = hybrid::decode_base64(text) {
-            open(&blob);
-        }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(blob) = hybrid::decode_base64(text)
+    {
+        open(&blob);
     }
     open(data);
-    if data.len() % 8 == 0 {
+    if data.len().is_multiple_of(8) {
         let sealed = hybrid::seal(&SEALING, LABEL, data).expect("sealing never fails here");
         let opened = RING
             .open(LABEL, &sealed)
