@@ -27,6 +27,7 @@
     reason = "a config error happens once per run and carries the config text for its snippet"
 )]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
@@ -34,11 +35,17 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::report::{escape_for_terminal, mask_control_chars};
+
 pub const FILE_NAME: &str = ".seal-guard.yaml";
 
 /// The default largest file judged, in bytes. Manifests are kilobytes; a file of
 /// megabytes named `.yaml` is data, and reading it on every commit costs time.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+/// The largest config file read, in bytes. A config is a few hundred bytes; the
+/// cap keeps a misnamed data file from being read whole.
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
 
 /// The scopes a SealedSecret can be sealed for.
 pub const SCOPES: [&str; 3] = ["strict", "namespace-wide", "cluster-wide"];
@@ -53,20 +60,15 @@ struct Raw {
     include: Vec<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
-    max_file_size: Option<Spanned<Size>>,
+    /// Text, not a number or an untagged enum of both: serde's message for a
+    /// value that fits neither variant names the Rust type and not the key.
+    max_file_size: Option<Spanned<String>>,
     #[serde(default)]
     private_keys: Vec<Spanned<String>>,
     #[serde(default)]
     allow: Vec<Spanned<RawAllow>>,
     #[serde(default)]
     overrides: Vec<Spanned<RawOverride>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Size {
-    Bytes(u64),
-    Text(String),
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,8 +146,12 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn io(path: &Path, error: &std::io::Error) -> Self {
+        ConfigError::unreadable(path, &error.to_string())
+    }
+
+    fn unreadable(path: &Path, why: &str) -> Self {
         ConfigError {
-            message: format!("cannot read {}: {error}", path.display()),
+            message: escape_for_terminal(&format!("cannot read {}: {why}", path.display())),
             source_code: None,
             at: None,
             help: None,
@@ -163,22 +169,61 @@ impl Config {
     }
 
     /// Reads and validates the config file at `path`.
+    ///
+    /// Only a regular file is opened: opening a FIFO blocks until something
+    /// writes to it, and a device such as `/dev/zero` never ends.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::io(path, &e))?;
+        let meta = std::fs::metadata(path).map_err(|e| ConfigError::io(path, &e))?;
+        if meta.is_dir() {
+            return Err(ConfigError::unreadable(path, "a folder, not a file"));
+        }
+        if !meta.is_file() {
+            return Err(ConfigError::unreadable(
+                path,
+                "not a regular file (a FIFO, socket or device), so it was not opened",
+            ));
+        }
+        let too_large = || {
+            ConfigError::unreadable(
+                path,
+                &format!("larger than {MAX_CONFIG_SIZE} bytes; is it really a config?"),
+            )
+        };
+        if meta.len() > MAX_CONFIG_SIZE {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CONFIG_SIZE + 1).read_to_end(&mut bytes))
+            .map_err(|e| ConfigError::io(path, &e))?;
+        if bytes.len() as u64 > MAX_CONFIG_SIZE {
+            return Err(too_large());
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes());
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            located_error(
+                path,
+                &text,
+                format!(
+                    "{}: not valid UTF-8 at line {line}, column {column}",
+                    path.display()
+                ),
+                Some(at),
+                Some("save the file as UTF-8".to_owned()),
+            )
+        })?;
         Config::parse(&text, path)
     }
 
     /// Validates config text; `path` names it in messages and anchors relative paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        let fail = |message: String, at: Option<usize>, help: Option<String>| ConfigError {
-            message,
-            source_code: Some(NamedSource::new(
-                path.display().to_string(),
-                text.to_owned(),
-            )),
-            at: at.map(|o| SourceSpan::from(o..line_end(text, o))),
-            help,
+        let fail = |message: String, at: Option<usize>, help: Option<String>| {
+            located_error(path, text, message, at, help)
         };
         let raw: Raw = if text.trim().is_empty() {
             Raw::default()
@@ -186,9 +231,11 @@ impl Config {
             serde_saphyr::from_str(text).map_err(|e| {
                 let at = e.location().and_then(|l| offset_of(text, l));
                 fail(
-                    format!("{}: {}", path.display(), first_line(&e.without_snippet().to_string())),
+                    format!("{}: {}", path.display(), syntax_message(&e)),
                     at,
-                    Some(format!("see the list of keys in `seal-guard --help` or the README's `{FILE_NAME}` section")),
+                    Some(format!(
+                        "the README's `{FILE_NAME}` section lists the keys and the values they take"
+                    )),
                 )
             })?
         };
@@ -326,6 +373,30 @@ impl Config {
     }
 }
 
+/// An error about the config text, pointing at byte `at` of it when known.
+///
+/// The message, the file name and the snippet are escaped for the terminal:
+/// the config comes with the repository, and a double-quoted YAML key or value
+/// can hold any character (`"\e[2J"`, a bidi override) that the parser's error
+/// messages then quote.
+fn located_error(
+    path: &Path,
+    text: &str,
+    message: String,
+    at: Option<usize>,
+    help: Option<String>,
+) -> ConfigError {
+    ConfigError {
+        message: escape_for_terminal(&message),
+        source_code: Some(NamedSource::new(
+            escape_for_terminal(&path.display().to_string()),
+            mask_control_chars(text),
+        )),
+        at: at.map(|o| SourceSpan::from(o..line_end(text, o))),
+        help,
+    }
+}
+
 /// Compiles a glob: `*` stops at `/`, `**` crosses it, and a glob without `/`
 /// matches a file name at any depth.
 pub fn compile_glob(pattern: &str) -> Result<Glob, globset::Error> {
@@ -338,25 +409,36 @@ pub fn compile_glob(pattern: &str) -> Result<Glob, globset::Error> {
     GlobBuilder::new(&pattern).literal_separator(true).build()
 }
 
-fn parse_size(size: &Size) -> Option<u64> {
-    match size {
-        Size::Bytes(n) => Some(*n),
-        Size::Text(text) => {
-            let text = text.trim();
-            let split = text
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(text.len());
-            let (number, unit) = text.split_at(split);
-            let number: u64 = number.parse().ok()?;
-            let factor = match unit.trim() {
-                "" | "B" => 1,
-                "KiB" | "K" | "KB" => 1 << 10,
-                "MiB" | "M" | "MB" => 1 << 20,
-                "GiB" | "G" | "GB" => 1 << 30,
-                _ => return None,
-            };
-            number.checked_mul(factor)
-        }
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "KB" => 1 << 10,
+        "MiB" | "M" | "MB" => 1 << 20,
+        "GiB" | "G" | "GB" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+/// What serde-saphyr says is wrong, in words for a user of seal-guard.
+fn syntax_message(error: &serde_saphyr::Error) -> String {
+    match error.without_snippet() {
+        // The library's own words advise changing its parser options, which a
+        // user of seal-guard cannot do.
+        serde_saphyr::Error::DuplicateMappingKey { key, location } => format!(
+            "{} is set twice in the same mapping at line {}, column {}",
+            key.as_deref()
+                .map_or_else(|| "a key".to_owned(), |k| format!("`{k}`")),
+            location.line(),
+            location.column()
+        ),
+        other => first_line(&other.to_string()).to_owned(),
     }
 }
 
@@ -436,6 +518,13 @@ mod tests {
         let (message, line) = error_line("cert: a.pem\nexclde: [x]\n");
         assert!(message.contains("exclde"), "{message}");
         assert_eq!(line, 2);
+        // `seal-guard --help` lists flags, not config keys: the help must not
+        // send anyone there.
+        let help = parse("exclde: [x]\n").unwrap_err().help.unwrap_or_default();
+        assert!(
+            help.contains("README") && !help.contains("--help"),
+            "{help}"
+        );
     }
 
     #[test]
@@ -445,6 +534,16 @@ mod tests {
         assert!(message.contains("everywhere"));
         assert_eq!(line, 2);
         assert_eq!(error_line("\nmax_file_size: lots\n").1, 2);
+        for bad in ["-1", "1.5MiB", "0x10", "99999999999GiB"] {
+            let (message, line) = error_line(&format!("cert: a\nmax_file_size: {bad}\n"));
+            assert!(
+                message.starts_with("`max_file_size` must be"),
+                "{bad}: {message}"
+            );
+            assert_eq!(line, 2, "{bad}");
+        }
+        assert_eq!(parse("max_file_size: 2048\n").unwrap().max_file_size, 2048);
+        assert_eq!(parse("max_file_size: 2 KiB\n").unwrap().max_file_size, 2048);
     }
 
     #[test]
@@ -470,6 +569,87 @@ mod tests {
         assert!(m.is_match("c.secret.yaml"));
         let m = compile_glob("a/*.yaml").unwrap().compile_matcher();
         assert!(!m.is_match("a/b/c.yaml"));
+    }
+
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(dir.path()).unwrap_err();
+        assert!(
+            err.message.ends_with(": a folder, not a file"),
+            "{}",
+            err.message
+        );
+        let big = dir.path().join("big.yaml");
+        let line = "# padding\n".repeat(1000);
+        std::fs::write(&big, line.repeat(MAX_CONFIG_SIZE as usize / line.len() + 1)).unwrap();
+        let err = Config::load(&big).unwrap_err();
+        assert!(err.message.contains("larger than"), "{}", err.message);
+        #[cfg(unix)]
+        {
+            let err = Config::load(Path::new("/dev/zero")).unwrap_err();
+            assert!(
+                err.message.contains("not a regular file"),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_names_its_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, b"cert: a.pem\nscope: st\xFFrict\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert!(
+            err.message
+                .ends_with("not valid UTF-8 at line 2, column 10"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.at.map(|at| at.offset()), Some(21));
+    }
+
+    #[test]
+    fn repository_text_in_errors_is_escaped_for_the_terminal() {
+        // The escapes are YAML's: the parsed key and value hold a real ESC and
+        // a real right-to-left override.
+        let text = "\"\\e[2Jx\\u202E\": 1\n";
+        let err = parse(text).unwrap_err();
+        assert!(
+            err.message.contains("\\u{1b}[2Jx\\u{202e}"),
+            "{}",
+            err.message
+        );
+        let text = "scope: \"\\u202Eall\" # \u{202E} is allowed in a comment\n";
+        let err = parse(text).unwrap_err();
+        assert!(err.message.contains("\\u{202e}all"), "{}", err.message);
+        let shown = err.source_code.as_ref().unwrap().inner();
+        assert_eq!(shown.len(), text.len());
+        assert!(!shown.contains('\u{202E}'), "{shown:?}");
+        // A raw ESC is a syntax error, whose snippet shows the line.
+        let text = "scope: x\u{1b}[2J\n";
+        let err = parse(text).unwrap_err();
+        assert!(!err.source_code.unwrap().inner().contains('\u{1b}'));
+        let err =
+            Config::parse("bogus: 1\n", Path::new("a\u{1b}[2J/.seal-guard.yaml")).unwrap_err();
+        assert!(!err.message.contains('\u{1b}'), "{}", err.message);
+        assert!(!err.source_code.unwrap().name().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn a_key_set_twice_is_named_with_its_line() {
+        let (message, line) = error_line("scope: strict\ncert: a.pem\nscope: strict\n");
+        assert!(
+            message.ends_with("`scope` is set twice in the same mapping at line 3, column 1"),
+            "{message}"
+        );
+        assert!(!message.contains("DuplicateKeyPolicy"), "{message}");
+        assert_eq!(line, 3);
+        let (message, line) = error_line("allow:\n  - {name: a, reason: r, name: b}\n");
+        assert!(message.contains("`name` is set twice"), "{message}");
+        assert_eq!(line, 2);
     }
 
     #[test]

@@ -209,12 +209,13 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<ManifestFile<'_>, DecodeErr
     };
     let mut documents = Vec::new();
     let mut broken = Vec::new();
+    let mut budget = node::Budget::for_file(text.len());
     for chunk in chunks {
         let chunk_text = &text[chunk.clone()];
         if !mentions_needle(chunk_text.as_bytes()) || declares_other_kind(chunk_text) {
             continue;
         }
-        match node::parse_documents(chunk_text, chunk.start) {
+        match node::parse_documents_within(chunk_text, chunk.start, &mut budget) {
             Ok(parsed) => {
                 documents.extend(
                     parsed
@@ -225,6 +226,15 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<ManifestFile<'_>, DecodeErr
                             root,
                         }),
                 )
+            }
+            // The file cost all it may: the rest of it is one broken piece, so
+            // that it is reported once and masked whole.
+            Err(error) if budget.is_spent() => {
+                broken.push(Broken {
+                    chunk: chunk.start..text.len(),
+                    error,
+                });
+                break;
             }
             Err(_) if is_template(chunk_text) => {}
             Err(error) => broken.push(Broken { chunk, error }),
@@ -279,6 +289,27 @@ mod tests {
         assert!(declares_other_kind(
             "---\napiVersion: apps/v1\nkind: Deployment # app\nspec:\n  x: secretKeyRef\n"
         ));
+    }
+
+    #[test]
+    fn a_file_of_many_alias_bombs_stops_at_its_budget() {
+        // Each document stays under the per-document cap (about 247,000 nodes
+        // with its anchors' copies), but 500 of them would build 123 million.
+        let mut doc = String::from("---\nkind: Secret\na0: &a0 [x,x,x,x,x,x,x,x,x,x]\n");
+        for level in 1..5 {
+            let prev = format!("*a{}", level - 1);
+            doc.push_str(&format!(
+                "a{level}: &a{level} [{}]\n",
+                vec![prev; 10].join(",")
+            ));
+        }
+        let text = doc.repeat(500);
+        let file = parse(text.as_bytes(), Format::Yaml).unwrap();
+        assert_eq!(file.broken.len(), 1);
+        let broken = &file.broken[0];
+        assert_eq!(broken.chunk.end, text.len());
+        assert!(broken.error.message.contains("rest of the file"));
+        assert!(file.documents.len() < 30, "{}", file.documents.len());
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! `serde_saphyr::Spanned` knows where a node starts but not where a collection
 //! ends, and in-place sealing must replace one object (a document, or one item of a
 //! `kind: List`) and nothing else. Building the tree here also lets us bound what an
-//! untrusted file can cost: the parser limits nesting, and [`Budget`] limits how many
-//! nodes alias expansion may create, so a "billion laughs" file fails fast.
+//! untrusted file can cost: the parser limits nesting, and node counts cap what a
+//! document and a whole file may build, copies for anchors and aliases included,
+//! so a "billion laughs" file fails fast.
 //!
 //! Scalars keep their resolved text and their style; the tree never tries to type
 //! them (Kubernetes fields we read are strings), so `n`, `yes` or `0x1F` stay text.
@@ -20,6 +21,32 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
 /// stops. Real manifests have a few hundred nodes; the cap is there for alias
 /// bombs, whose expansion grows exponentially with their size.
 pub const MAX_NODES_PER_DOCUMENT: usize = 1_000_000;
+
+/// The most nodes all documents of one file may build beyond one node per byte
+/// of the file (more than any file without aliases holds). Without it, a file of
+/// thousands of alias bombs, each just under the per-document cap, takes hours.
+pub const MAX_EXPANSION_PER_FILE: usize = 4 * MAX_NODES_PER_DOCUMENT;
+
+/// How many more nodes the documents of one file may build, shared by every
+/// [`parse_documents_within`] call on that file.
+#[derive(Debug)]
+pub struct Budget {
+    left: usize,
+}
+
+impl Budget {
+    /// The budget of a file of `len` bytes.
+    pub fn for_file(len: usize) -> Self {
+        Budget {
+            left: len.saturating_add(MAX_EXPANSION_PER_FILE),
+        }
+    }
+
+    /// Whether the file used up its budget: nothing more of it will parse.
+    pub fn is_spent(&self) -> bool {
+        self.left == 0
+    }
+}
 
 #[derive(Clone)]
 pub struct Node {
@@ -179,7 +206,16 @@ pub struct ParsedDocument {
 
 /// Parses every YAML document in `text`, which starts at byte `base` of its file.
 pub fn parse_documents(text: &str, base: usize) -> Result<Vec<ParsedDocument>, ParseError> {
-    let mut builder = Builder::new(text, base);
+    parse_documents_within(text, base, &mut Budget::for_file(text.len()))
+}
+
+/// [`parse_documents`] for one piece of a file, drawing on the file's `budget`.
+pub fn parse_documents_within(
+    text: &str,
+    base: usize,
+    budget: &mut Budget,
+) -> Result<Vec<ParsedDocument>, ParseError> {
+    let mut builder = Builder::new(text, base, budget);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| builder.scan_error(&e))?;
@@ -205,9 +241,10 @@ enum Open {
     },
 }
 
-struct Builder<'t> {
+struct Builder<'t, 'b> {
     text: &'t str,
     base: usize,
+    budget: &'b mut Budget,
     stack: Vec<Open>,
     /// Anchored nodes of the current document, by the parser's anchor id.
     anchors: Vec<Option<Node>>,
@@ -216,11 +253,12 @@ struct Builder<'t> {
     root: Option<Node>,
 }
 
-impl<'t> Builder<'t> {
-    fn new(text: &'t str, base: usize) -> Self {
+impl<'t, 'b> Builder<'t, 'b> {
+    fn new(text: &'t str, base: usize, budget: &'b mut Budget) -> Self {
         Builder {
             text,
             base,
+            budget,
             stack: Vec::new(),
             anchors: Vec::new(),
             nodes: 0,
@@ -248,13 +286,25 @@ impl<'t> Builder<'t> {
     }
 
     fn count(&mut self, n: usize, at: usize) -> Result<(), ParseError> {
+        if n > self.budget.left {
+            self.budget.left = 0;
+            return Err(ParseError {
+                offset: at,
+                message: format!(
+                    "the file's documents expand to more than {MAX_EXPANSION_PER_FILE} nodes \
+                     beyond the file's size, counting the copies anchors and aliases make; \
+                     the rest of the file was not read"
+                ),
+            });
+        }
+        self.budget.left -= n;
         self.nodes += n;
         if self.nodes > MAX_NODES_PER_DOCUMENT {
             return Err(ParseError {
                 offset: at,
                 message: format!(
-                    "the document expands to more than {MAX_NODES_PER_DOCUMENT} nodes \
-                     (aliases repeating aliases?)"
+                    "the document expands to more than {MAX_NODES_PER_DOCUMENT} nodes, \
+                     counting the copies its anchors and aliases make"
                 ),
             });
         }
@@ -443,6 +493,11 @@ impl<'t> Builder<'t> {
 
     fn finish_node(&mut self, node: Node, anchor: usize) -> Result<(), ParseError> {
         if anchor != 0 {
+            // The anchor keeps a copy of its node for later aliases, which costs
+            // what an alias costs: uncounted, a document nesting anchored
+            // collections (`&a [&b [&c [...]]]`) copies every level's subtree and
+            // takes gigabytes without a single alias.
+            self.count(subtree_size(&node), node.span.start)?;
             if self.anchors.len() <= anchor {
                 self.anchors.resize(anchor + 1, None);
             }
@@ -478,4 +533,73 @@ fn char_to_byte(text: &str, chars: usize) -> usize {
     text.char_indices()
         .nth(chars)
         .map_or(text.len(), |(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `&a0 [&a1 [ ... [x, x, ...] ... ]]`: every level anchored, no alias.
+    fn nested_anchors(depth: usize, width: usize) -> String {
+        let mut text = String::from("x: ");
+        for level in 0..depth {
+            text.push_str(&format!("&a{level} ["));
+        }
+        text.push_str(&vec!["x"; width].join(","));
+        text.push_str(&"]".repeat(depth));
+        text.push('\n');
+        text
+    }
+
+    #[test]
+    fn anchored_copies_count_towards_the_document_cap() {
+        // 200 levels over 20,000 scalars would copy four million nodes.
+        let text = nested_anchors(200, 20_000);
+        let err = parse_documents(&text, 0).err().expect("over the cap");
+        assert!(
+            err.message.contains("anchors and aliases"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn documents_of_a_file_share_one_budget() {
+        // Each document expands to 111,111 nodes, a ninth of the per-document cap.
+        let mut doc = String::from("a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n");
+        for level in 1..5 {
+            let prev = format!("*a{}", level - 1);
+            doc.push_str(&format!(
+                "a{level}: &a{level} [{}]\n",
+                vec![prev; 10].join(",")
+            ));
+        }
+        // A smaller budget than a file's, to keep the test fast.
+        let mut budget = Budget { left: 1_000_000 };
+        let mut spent_after = None;
+        for n in 0..100 {
+            if let Err(err) = parse_documents_within(&doc, 0, &mut budget) {
+                assert!(err.message.contains("rest of the file"), "{}", err.message);
+                spent_after = Some(n);
+                break;
+            }
+        }
+        assert!(budget.is_spent());
+        // With its anchors' copies each document builds 246,896 nodes, so a
+        // million runs out in the fifth.
+        assert_eq!(spent_after, Some(4));
+        assert!(parse_documents_within("a: b\n", 0, &mut budget).is_err());
+    }
+
+    #[test]
+    fn a_few_anchors_and_aliases_still_parse() {
+        let text = nested_anchors(3, 10) + "y: *a1\nz: {<<: {k: *a2}}\n";
+        let docs = parse_documents(&text, 0).expect("well under the cap");
+        let root = docs[0].root.as_ref().expect("a root");
+        assert_eq!(
+            root.get("y").and_then(Node::as_seq).map(<[Node]>::len),
+            Some(1)
+        );
+        assert!(root.at(&["z", "k"]).and_then(Node::as_seq).is_some());
+    }
 }

@@ -73,8 +73,12 @@ pub fn walk(
     let seen = Mutex::new(HashSet::new());
     builder.build_parallel().run(|| {
         Box::new(|entry| {
-            let Ok(entry) = entry else {
-                return WalkState::Continue;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    unwalkable(&err, base, select, visit);
+                    return WalkState::Continue;
+                }
             };
             let path = entry.path();
             let Some(file_type) = entry.file_type() else {
@@ -122,6 +126,48 @@ pub fn walk(
                 visit(read(&path, shown, options.max_file_size));
             }
         }
+    }
+}
+
+/// Reports what the walker could not enter (a folder without read permission,
+/// most often) as skipped, so that the files it may hold are not silently
+/// missed. A folder is reported when a manifest inside it would be selected.
+fn unwalkable(
+    err: &ignore::Error,
+    base: &Path,
+    select: &(dyn Fn(&str) -> bool + Sync),
+    visit: &(dyn Fn(Found) + Sync),
+) {
+    let mut inner = err;
+    let mut path = None;
+    loop {
+        match inner {
+            ignore::Error::WithPath { path: p, err } => {
+                path = Some(p);
+                inner = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                inner = err;
+            }
+            _ => break,
+        }
+    }
+    let Some(path) = path else {
+        log::warn!("walking: {err}");
+        return;
+    };
+    let shown = display_path(path, base);
+    let is_manifest = Format::of_path(&shown).is_some();
+    let inside = if is_manifest {
+        shown.clone()
+    } else {
+        format!("{shown}/x.yaml")
+    };
+    if select(&inside) {
+        visit(Found::Skipped(Skipped {
+            path: shown,
+            reason: format!("cannot read it: {inner}"),
+        }));
     }
 }
 
@@ -194,20 +240,96 @@ fn tracked_but_unseen(
         .collect()
 }
 
-/// `path` relative to `base` when it is under it, `/`-separated, lossy for names
-/// that are not UTF-8.
+/// A file name as text, with every byte that is not UTF-8 written `\xNN`.
+///
+/// Not `to_string_lossy`: it turns every such byte into U+FFFD, so `a\xFF.yaml`
+/// and `a\xFE.yaml` would get one path, and the report, which keeps each file's
+/// masked text by path for its snippets, would show one file's lines under the
+/// other's findings.
+#[cfg(unix)]
+fn name_text(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = name.as_bytes();
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.into();
+    }
+    let mut text = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02X}");
+        }
+    }
+    text.into()
+}
+
+#[cfg(not(unix))]
+fn name_text(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    name.to_string_lossy()
+}
+
+/// `path` relative to `base` when it is under it, `/`-separated. Bytes of a
+/// name that are not UTF-8 are written as `\xFF` escapes (see [`name_text`]).
 pub fn display_path(path: &Path, base: &Path) -> String {
     let relative = path.strip_prefix(base).unwrap_or(path);
     let relative = relative.strip_prefix(".").unwrap_or(relative);
     let parts: Vec<_> = relative
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| name_text(c.as_os_str()))
         .collect();
     let joined = parts.join("/");
     if path.is_absolute() && relative == path {
         format!("/{}", joined.trim_start_matches('/'))
     } else {
         joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_the_walker_cannot_enter_is_reported() {
+        let denied = |path: &str| ignore::Error::WithDepth {
+            depth: 2,
+            err: Box::new(ignore::Error::WithPath {
+                path: PathBuf::from(path),
+                err: Box::new(ignore::Error::Io(
+                    std::io::ErrorKind::PermissionDenied.into(),
+                )),
+            }),
+        };
+        let found = Mutex::new(Vec::new());
+        let visit = |f: Found| match f {
+            Found::Skipped(s) => found.lock().unwrap().push((s.path, s.reason)),
+            Found::File(_) => panic!("nothing was read"),
+        };
+        let select = |shown: &str| !shown.starts_with("vendor/");
+        for path in ["/r/clusters/locked", "/r/vendor/locked", "/r/a.yaml"] {
+            unwalkable(&denied(path), Path::new("/r"), &select, &visit);
+        }
+        let found = found.into_inner().unwrap();
+        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["clusters/locked", "a.yaml"]);
+        assert!(found[0].1.starts_with("cannot read it: "), "{}", found[0].1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_stay_distinct() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = |bytes: &[u8]| Path::new("/r/d").join(std::ffi::OsStr::from_bytes(bytes));
+        let base = Path::new("/r");
+        let ff = display_path(&name(b"a\xFF.yaml"), base);
+        let fe = display_path(&name(b"a\xFE.yaml"), base);
+        assert_eq!(ff, "d/a\\xFF.yaml");
+        assert_eq!(fe, "d/a\\xFE.yaml");
+        assert_eq!(
+            display_path(&name("é\u{202E}.yaml".as_bytes()), base),
+            "d/é\u{202E}.yaml"
+        );
     }
 }
