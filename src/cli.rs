@@ -11,7 +11,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  nothing of error severity was found (or fixed everything)
   1  findings of error severity remain (fix --staged: a file was changed or refused)
-  2  seal-guard could not do its job (bad flag, unreadable config, I/O error)";
+  2  seal-guard could not do its job (bad flag, unreadable config, I/O error,
+     or it failed on a file: an internal-error finding)";
 
 /// Keeps plaintext Kubernetes Secrets out of git: finds them, seals them into
 /// SealedSecrets the Bitnami controller decrypts, and validates SealedSecrets offline.

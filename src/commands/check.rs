@@ -14,7 +14,7 @@ use miette::{IntoDiagnostic, miette};
 use rayon::prelude::*;
 
 use super::progress::Progress;
-use super::{EXIT_FINDINGS, Workspace, load_sealing_key, style};
+use super::{EXIT_FAILURE, EXIT_FINDINGS, Workspace, load_sealing_key, style};
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::config::Config;
 use crate::engine::{self, Judge, Judged};
@@ -56,11 +56,24 @@ pub fn open_repo(workspace: &Workspace) -> miette::Result<Repo> {
     Ok(Repo::discover(&workspace.roots[0])?)
 }
 
+/// 2 when seal-guard failed on a file (the run went on, but a file was not
+/// judged, so the result cannot be trusted), 1 for findings of error severity,
+/// else 0.
 pub fn exit_code(report: &Report) -> ExitCode {
-    if report.has_errors() {
-        ExitCode::from(EXIT_FINDINGS)
+    ExitCode::from(exit_status(report))
+}
+
+fn exit_status(report: &Report) -> u8 {
+    if report
+        .findings
+        .iter()
+        .any(|f| f.rule == Rule::InternalError)
+    {
+        EXIT_FAILURE
+    } else if report.has_errors() {
+        EXIT_FINDINGS
     } else {
-        ExitCode::SUCCESS
+        0
     }
 }
 
@@ -332,5 +345,35 @@ pub fn merge(report: &mut Report, path: String, judged: Judged) {
     report.verified.extend(judged.verified);
     if let Some(source) = judged.snippet_source {
         report.snippet_sources.insert(path, source);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report_of(rules: &[Rule]) -> Report {
+        let findings = rules
+            .iter()
+            .map(|&r| Finding::new(r, "a.yaml", 1, 1, "m"))
+            .collect();
+        Report {
+            findings,
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn a_file_the_tool_failed_on_makes_the_run_fail_with_2() {
+        assert_eq!(exit_status(&report_of(&[])), 0);
+        assert_eq!(exit_status(&report_of(&[Rule::FileSkipped])), 0);
+        assert_eq!(
+            exit_status(&report_of(&[Rule::PlaintextSecret])),
+            EXIT_FINDINGS
+        );
+        assert_eq!(
+            exit_status(&report_of(&[Rule::PlaintextSecret, Rule::InternalError])),
+            EXIT_FAILURE
+        );
     }
 }

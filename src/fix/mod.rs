@@ -161,6 +161,16 @@ pub fn plan<'k>(
     };
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     for (document, object) in &targets {
+        if let Some(anchor) = anchor_used_elsewhere(text, &object.node.span) {
+            refuse(
+                &mut plan,
+                object,
+                format!(
+                    "its anchor &{anchor} is used outside it; replacing the Secret would break                      that alias (seal it with `seal-guard seal` and move the value by hand)"
+                ),
+            );
+            continue;
+        }
         match build::build(object, &defaults, settings.key, order) {
             Ok(built) => {
                 let span = object.node.span.clone();
@@ -263,6 +273,42 @@ fn verify(
         ));
     }
     Ok(())
+}
+
+/// The name of an anchor defined inside `span` that an alias outside it uses,
+/// if any: replacing the object would leave that alias pointing at nothing. A
+/// `&` inside a quoted value can look like an anchor here; the result is then a
+/// refusal, which is the safe side.
+fn anchor_used_elsewhere(text: &str, span: &Range<usize>) -> Option<String> {
+    let inside = &text[span.clone()];
+    let bytes = inside.as_bytes();
+    let is_name =
+        |b: u8| !b.is_ascii_whitespace() && !matches!(b, b',' | b'[' | b']' | b'{' | b'}');
+    for (i, _) in inside.match_indices('&') {
+        let starts_token = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b':' | b'-'
+            );
+        let len = bytes[i + 1..].iter().take_while(|&&b| is_name(b)).count();
+        if !starts_token || len == 0 {
+            continue;
+        }
+        let name = &inside[i + 1..i + 1 + len];
+        let alias = format!("*{name}");
+        let outside = [&text[..span.start], &text[span.end..]];
+        let used = outside.iter().any(|part| {
+            part.match_indices(&alias).any(|(j, _)| {
+                part.as_bytes()
+                    .get(j + alias.len())
+                    .is_none_or(|&b| !is_name(b))
+            })
+        });
+        if used {
+            return Some(name.to_owned());
+        }
+    }
+    None
 }
 
 fn shape_of(format: Format, text: &str, start: usize) -> Shape {
