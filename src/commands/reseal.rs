@@ -21,6 +21,11 @@ pub fn run(args: &ResealArgs, global: &GlobalArgs) -> miette::Result<ExitCode> {
         )
     })?;
     let key = command_line_or_config_key(&workspace, &args.cert)?;
+    if !args.dry_run {
+        for leftover in write::remove_leftovers(&workspace.roots) {
+            log::info!("removed {}, left by an interrupted run", leftover.display());
+        }
+    }
 
     // One pass: each file the walk finds is planned (a file without a
     // SealedSecret plans nothing) and written on the walker's thread.
