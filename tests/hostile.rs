@@ -799,3 +799,46 @@ fn unsafe_code_stays_forbidden() {
         );
     }
 }
+
+/// A config whose `cert` or `private_keys` names a FIFO or a device must not
+/// hang or exhaust memory: such files are never opened, and the run exits 2.
+#[test]
+fn certificates_and_keys_that_are_not_regular_files_are_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("cert.pem");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for config in [
+        format!("cert: {}\n", fifo.display()),
+        "private_keys: [/dev/zero]\n".to_owned(),
+    ] {
+        std::fs::write(dir.path().join(".seal-guard.yaml"), &config).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_seal-guard"))
+            .arg("check")
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(20) {
+                child.kill().unwrap();
+                panic!("seal-guard hung on {config:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(2), "{config:?}");
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+}

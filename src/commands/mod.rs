@@ -188,7 +188,7 @@ fn find_repo_root(dir: &Path) -> Option<PathBuf> {
 
 /// Loads a sealing certificate, stopping the run (exit 2) when it cannot be used.
 pub fn load_sealing_key(path: &Path, allow_expired: bool) -> miette::Result<SealingKey> {
-    let pem = std::fs::read(path)
+    let pem = crate::source::read_small_file(path, crate::source::MAX_KEY_FILE_SIZE)
         .map_err(|e| miette!("cannot read the certificate {}: {e}", path.display()))?;
     SealingKey::from_pem(&pem, LoadOptions { allow_expired })
         .map_err(|e| miette!("{}: {e}", path.display()))

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
@@ -10,6 +11,9 @@ use miette::{
 use super::escape::{escape_for_terminal, mask_control_chars};
 use super::{Report, Style};
 use crate::finding::{Finding, Severity};
+
+/// How many findings of one file are shown with a snippet.
+const SNIPPETS_PER_FILE: usize = 50;
 
 pub fn write(out: &mut dyn Write, report: &Report, style: Style) -> io::Result<()> {
     let theme = if style.color {
@@ -20,10 +24,26 @@ pub fn write(out: &mut dyn Write, report: &Report, style: Style) -> io::Result<(
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_context_lines(1);
+    // Each file's snippet text is made safe for the terminal once, not once per
+    // finding: a file with thousands of findings would otherwise be copied and
+    // scanned thousands of times.
+    let safe_sources: std::collections::HashMap<&str, Arc<str>> = report
+        .snippet_sources
+        .iter()
+        .map(|(path, masked)| (path.as_str(), Arc::from(mask_control_chars(&masked.text))))
+        .collect();
+    let mut shown_per_file: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::new();
     for finding in &report.findings {
+        // Rendering a snippet scans its file from the start, so a file with
+        // thousands of findings gets snippets for the first few only; the rest
+        // are listed with their positions.
+        let count = shown_per_file.entry(finding.path.as_str()).or_default();
+        *count += 1;
         let source = finding
             .span
             .as_ref()
+            .filter(|_| *count <= SNIPPETS_PER_FILE)
             .and_then(|_| report.snippet_sources.get(&finding.path));
         let shown = Shown {
             finding,
@@ -34,12 +54,10 @@ pub fn write(out: &mut dyn Write, report: &Report, style: Style) -> io::Result<(
                 let start = masked.offset(span.start);
                 start..masked.offset(span.end).max(start)
             }),
-            source: source.map(|masked| {
-                NamedSource::new(
-                    escape_for_terminal(&finding.path),
-                    mask_control_chars(&masked.text),
-                )
-            }),
+            source: safe_sources
+                .get(finding.path.as_str())
+                .filter(|_| source.is_some())
+                .map(|text| NamedSource::new(escape_for_terminal(&finding.path), Arc::clone(text))),
         };
         let mut rendered = String::new();
         handler
@@ -107,7 +125,7 @@ struct Shown<'a> {
     message: String,
     help: Option<String>,
     span: Option<std::ops::Range<usize>>,
-    source: Option<NamedSource<String>>,
+    source: Option<NamedSource<Arc<str>>>,
 }
 
 impl fmt::Debug for Shown<'_> {

@@ -106,7 +106,7 @@ impl KeyRing {
     /// Adds the keys in the file at `path`; returns how many were new (a key that is
     /// already in the ring, from this file or another, is kept once).
     pub fn load_file(&mut self, path: &Path) -> Result<usize, KeyError> {
-        let bytes = std::fs::read(path)
+        let bytes = crate::source::read_small_file(path, crate::source::MAX_KEY_FILE_SIZE)
             .map(Zeroizing::new)
             .map_err(|source| KeyError::Read {
                 path: path.to_owned(),

@@ -8,6 +8,35 @@ use std::path::PathBuf;
 pub mod git;
 pub mod walk;
 
+/// The most a certificate or key file may hold: real ones are a few kilobytes.
+pub const MAX_KEY_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Reads a small file named by the user or a config (a certificate, a key
+/// file): only a regular file is opened, because opening a FIFO blocks until
+/// something writes to it and a device such as `/dev/zero` never ends, and only
+/// up to `limit` bytes are read.
+pub fn read_small_file(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file, so it was not opened",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("larger than {limit} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Where the bytes of a [`SourceFile`] were read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
