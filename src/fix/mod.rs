@@ -25,7 +25,7 @@ use crate::manifest::object::Object;
 use crate::manifest::text::LineIndex;
 use crate::manifest::{self, Format, ManifestFile};
 use crate::rules::plaintext_secret::{self, display_name, object_ref};
-use crate::rules::{Context, Facts, Rule};
+use crate::rules::{Context, Rule};
 use crate::seal::cert::SealingKey;
 use crate::seal::scope::Scope;
 use build::{Defaults, Order};
@@ -77,13 +77,7 @@ pub fn plan<'k>(
     let format = parsed.format;
     let text: &str = &parsed.text;
     let lines = LineIndex::new(text);
-    let facts = Facts::none();
-    let cx = Context {
-        path,
-        text,
-        lines: &lines,
-        facts: &facts,
-    };
+    let cx = Context::without_facts(path, text, &lines);
 
     // The parser skips documents that cannot hold a Secret, so a document's
     // number in the file comes from the file's own split, not from that list.

@@ -20,7 +20,7 @@ use crate::manifest::text::LineIndex;
 use crate::manifest::{self, Format};
 use crate::rules::plaintext_secret::{display_name, object_ref};
 use crate::rules::sealed::{is_sealed, items, scope};
-use crate::rules::{Context, Facts, Rule};
+use crate::rules::{Context, Rule};
 use crate::seal::cert::SealingKey;
 use crate::seal::hybrid;
 use crate::seal::keys::KeyRing;
@@ -50,13 +50,7 @@ pub fn plan(
     let format = parsed.format;
     let text: &str = &parsed.text;
     let lines = LineIndex::new(text);
-    let facts = Facts::none();
-    let cx = Context {
-        path,
-        text,
-        lines: &lines,
-        facts: &facts,
-    };
+    let cx = Context::without_facts(path, text, &lines);
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     // Every string value of every sealed item, as the file must hold it afterwards.
     let mut planned: Vec<String> = Vec::new();

@@ -50,6 +50,28 @@ impl Facts<'static> {
     }
 }
 
+impl<'a> Context<'a> {
+    /// A context for code that only makes findings (fix, reseal): no facts
+    /// from outside the file.
+    pub fn without_facts(path: &'a str, text: &'a str, lines: &'a LineIndex) -> Self {
+        Context {
+            path,
+            text,
+            lines,
+            facts: &NO_FACTS,
+        }
+    }
+}
+
+static NO_FACTS: Facts<'static> = Facts {
+    cert_modulus_bytes: None,
+    kustomize_namespace: &no_namespace,
+};
+
+fn no_namespace() -> Option<String> {
+    None
+}
+
 impl Context<'_> {
     /// A finding of `rule` pointing at byte `offset` of the text; its snippet
     /// label covers the word there (a key, usually).
